@@ -1,0 +1,45 @@
+#pragma once
+// Shared launch helpers for the kernels in cuda/. Included only by .cu files.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "aisle/tensor/tensor.hpp"
+#include "src/device/cuda_context.hpp"
+
+namespace aisle::cuda {
+
+constexpr int kThreads = 256;
+
+// Blocks for a grid-stride loop over n items: enough to fill any current GPU, never more than
+// the work needs.
+inline unsigned grid_for(int64_t n, int threads = kThreads) {
+  const int64_t blocks = (n + threads - 1) / threads;
+  return static_cast<unsigned>(std::clamp<int64_t>(blocks, 1, 8192));
+}
+
+// Makes the tensor's device current and returns its stream.
+inline cudaStream_t stream_of(const Tensor& t) {
+  use_device(t.device().index);
+  return stream(t.device().index);
+}
+
+// Turns a failed launch into aisle::Error naming the op.
+inline void check_launch(const char* op) {
+  const cudaError_t status = cudaGetLastError();
+  if (status != cudaSuccess)
+    AISLE_FAIL(op, ": CUDA kernel launch failed: ", cudaGetErrorName(status), " (",
+               cudaGetErrorString(status), ")");
+}
+
+// Records the first out-of-range index a kernel meets (see raise_index_error).
+__device__ inline void report_bad_index(int64_t* slot, int64_t index) {
+  if (atomicCAS(reinterpret_cast<unsigned long long*>(slot), 0ull, 1ull) == 0ull) slot[1] = index;
+}
+
+}  // namespace aisle::cuda
+
+#define AISLE_GRID_STRIDE(i, n)                                                       \
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x)

@@ -75,6 +75,15 @@ void Var::set_grad(Tensor grad) {
   impl_->grad = std::move(grad);
 }
 
+void Var::set_value(Tensor value) {
+  checked(impl_);
+  AISLE_CHECK(is_leaf(), "Var::set_value: only leaves can be replaced, not ", describe());
+  AISLE_CHECK(value.defined() && value.shape() == impl_->value.shape() && value.dtype() == impl_->value.dtype(),
+              "Var::set_value: new value ", value.describe(), " does not match ", describe());
+  impl_->value = std::move(value);
+  zero_grad();
+}
+
 std::vector<ops::SparseRows> Var::take_sparse_grad() {
   checked(impl_);
   return std::exchange(impl_->sparse_grad, {});

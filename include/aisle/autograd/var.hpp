@@ -83,6 +83,9 @@ class Var {
   void zero_grad();
   // Replaces the dense gradient (gradient clipping, all-reduce).
   void set_grad(Tensor grad);
+  // Replaces a leaf's value (same shape and dtype; any device), keeping its identity, so optimizers
+  // and modules holding this Var see the new tensor. Gradients are dropped.
+  void set_value(Tensor value);
   // Removes and returns the accumulated row gradients.
   std::vector<ops::SparseRows> take_sparse_grad();
 

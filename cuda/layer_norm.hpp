@@ -1,0 +1,15 @@
+#pragma once
+#include "aisle/tensor/tensor.hpp"
+
+namespace aisle::cuda {
+
+// x, y, dy, dx viewed as [rows, d]; mean, rstd [rows]; gamma, beta [d] or both undefined.
+// rows, d >= 1; every output element is written.
+void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& y,
+                const Tensor& mean, const Tensor& rstd, int64_t rows, int64_t d, double eps);
+// dgamma/dbeta undefined when gamma is.
+void layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                         const Tensor& rstd, const Tensor& dy, const Tensor& dx,
+                         const Tensor& dgamma, const Tensor& dbeta, int64_t rows, int64_t d);
+
+}  // namespace aisle::cuda

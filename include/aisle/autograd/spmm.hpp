@@ -1,0 +1,34 @@
+#pragma once
+#include "aisle/autograd/var.hpp"
+#include "aisle/ops/spmm.hpp"
+
+// Differentiable sparse x dense products for graph models.
+namespace aisle {
+
+// A graph operator reused across steps: A and its transpose, built once here, so the backward
+// pass (dx = Aᵀ dy) never rebuilds the transpose. Copies are cheap and share the tensors.
+class SparseOperator {
+ public:
+  // `a` should come from ops::make_csr / ops::csr_from_coo; the transpose is validated and built
+  // on the host, then kept on a's device.
+  explicit SparseOperator(ops::Csr a);
+
+  const ops::Csr& matrix() const { return a_; }
+  const ops::CsrTranspose& transpose() const { return t_; }
+  int64_t rows() const { return a_.rows; }
+  int64_t cols() const { return a_.cols; }
+  int64_t nnz() const { return a_.nnz(); }
+  Device device() const { return a_.device(); }
+
+ private:
+  ops::Csr a_;
+  ops::CsrTranspose t_;
+};
+
+// y = A x with x [cols, d] -> [rows, d]; gradient for x (Aᵀ dy).
+Var spmm(const SparseOperator& a, const Var& x);
+// y = A(values) x: A's structure with learned edge weights `values` [nnz] (same order as
+// a.matrix().values); gradients for values (dot(dy[row], x[col]) per entry) and for x.
+Var spmm(const SparseOperator& a, const Var& values, const Var& x);
+
+}  // namespace aisle

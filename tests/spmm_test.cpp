@@ -1,0 +1,353 @@
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "aisle/aisle.hpp"
+#include "aisle/autograd/spmm.hpp"
+#include "aisle/ops/spmm.hpp"
+#include "support/testing.hpp"
+
+namespace aisle {
+namespace {
+
+using testing::all_close;
+using testing::cuda_matches_cpu;
+using testing::gradients_match;
+using testing::random_ids;
+using testing::random_tensor;
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+#define EXPECT_MESSAGE_HAS(message, text) EXPECT_NE((message).find(text), std::string::npos) << (message)
+
+// The dense [rows, cols] matrix of a CSR, from host copies with plain loops.
+std::vector<double> dense_of(const ops::Csr& a) {
+  const std::vector<double> rp = a.row_ptr.to_doubles(), ci = a.col_idx.to_doubles(), v = a.values.to_doubles();
+  std::vector<double> out(static_cast<size_t>(a.rows * a.cols), 0.0);
+  for (int64_t r = 0; r < a.rows; ++r)
+    for (auto j = static_cast<int64_t>(rp[r]); j < static_cast<int64_t>(rp[r + 1]); ++j)
+      out[r * a.cols + static_cast<int64_t>(ci[j])] += v[j];
+  return out;
+}
+
+// y = A x with plain loops in double.
+Tensor dense_product(const ops::Csr& a, const Tensor& x) {
+  const std::vector<double> m = dense_of(a), xs = x.to_doubles();
+  const int64_t d = x.size(1);
+  std::vector<double> y(static_cast<size_t>(a.rows * d), 0.0);
+  for (int64_t r = 0; r < a.rows; ++r)
+    for (int64_t k = 0; k < a.cols; ++k)
+      for (int64_t c = 0; c < d; ++c) y[r * d + c] += m[r * a.cols + k] * xs[k * d + c];
+  return Tensor::from_vector(y, {a.rows, d});
+}
+
+// 6 x 5: rows 0 and 3 empty, row 1 with one entry, row 4 given with a duplicate coordinate,
+// coordinates in scrambled order.
+ops::Csr edge_case_graph(Generator& gen, DType dtype = DType::f64, DType col_type = DType::i64) {
+  const Tensor row = Tensor::from_vector<int64_t>({4, 2, 5, 1, 4, 2, 5, 4, 2});
+  const Tensor col = Tensor::from_vector<int64_t>({1, 4, 0, 3, 1, 0, 2, 4, 2}).to(col_type);
+  return ops::csr_from_coo(row, col, random_tensor({9}, gen, dtype), 6, 5);
+}
+
+// rows x cols with `entries` random coordinates (duplicates merged).
+ops::Csr random_graph(int64_t rows, int64_t cols, int64_t entries, Generator& gen, DType dtype = DType::f64) {
+  return ops::csr_from_coo(random_ids({entries}, rows, gen), random_ids({entries}, cols, gen),
+                           random_tensor({entries}, gen, dtype), rows, cols);
+}
+
+ops::Csr on(const ops::Csr& a, Device device) {
+  return ops::Csr{a.row_ptr.to(device), a.col_idx.to(device), a.values.to(device), a.rows, a.cols};
+}
+
+TEST(Spmm, CsrFromCooSortsColumnsAndSumsDuplicatesInOrder) {
+  const Tensor row = Tensor::from_vector<int64_t>({2, 0, 2, 2, 0});
+  const Tensor col = Tensor::from_vector<int32_t>({3, 1, 0, 3, 1});
+  const ops::Csr a = ops::csr_from_coo(row, col, Tensor::from_vector<double>({1, 2, 4, 8, 16}), 4, 5);
+  EXPECT_EQ(a.rows, 4);
+  EXPECT_EQ(a.cols, 5);
+  EXPECT_EQ(a.row_ptr.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 1, 3, 3}));
+  EXPECT_EQ(a.col_idx.to_vector<int32_t>(), (std::vector<int32_t>{1, 0, 3}));  // keeps col's dtype
+  EXPECT_EQ(a.values.to_vector<double>(), (std::vector<double>{18, 4, 9}));
+  // Duplicates are summed in input order: (1e8 + 1) - 1e8 is 0 in f32, any other order gives 1.
+  const ops::Csr ordered = ops::csr_from_coo(Tensor::from_vector<int64_t>({0, 0, 0}), Tensor::from_vector<int64_t>({2, 2, 2}),
+                                             Tensor::from_vector<float>({1e8f, 1.0f, -1e8f}), 1, 3);
+  EXPECT_EQ(ordered.values.to_vector<float>(), std::vector<float>{0.0f});
+  // No entries at all.
+  const ops::Csr empty = ops::csr_from_coo(Tensor::zeros({0}, DType::i64), Tensor::zeros({0}, DType::i64),
+                                           Tensor::zeros({0}), 3, 2);
+  EXPECT_EQ(empty.row_ptr.to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 0, 0}));
+  EXPECT_EQ(empty.nnz(), 0);
+}
+
+TEST(Spmm, ForwardMatchesDenseReference) {
+  Generator gen(1);
+  std::vector<ops::Csr> graphs{edge_case_graph(gen), edge_case_graph(gen, DType::f64, DType::i32),
+                               random_graph(9, 7, 30, gen), random_graph(1, 4, 3, gen),
+                               ops::csr_from_coo(Tensor::zeros({0}, DType::i64), Tensor::zeros({0}, DType::i64),
+                                                 Tensor::zeros({0}, DType::f64), 3, 4)};
+  for (const ops::Csr& a : graphs)
+    for (int64_t d : {1, 3, 40}) {
+      const Tensor x = random_tensor({a.cols, d}, gen);
+      EXPECT_TRUE(all_close(ops::spmm(a, x), dense_product(a, x), 1e-13, 1e-14)) << a.describe() << " d " << d;
+    }
+  // Large enough to be split across threads.
+  const ops::Csr big = random_graph(3000, 2000, 30000, gen);
+  const Tensor big_x = random_tensor({2000, 16}, gen);
+  EXPECT_TRUE(all_close(ops::spmm(big, big_x), dense_product(big, big_x), 1e-12, 1e-13));
+  // f32 against the same double reference.
+  const ops::Csr a32 = edge_case_graph(gen, DType::f32);
+  const Tensor x32 = random_tensor({5, 6}, gen, DType::f32);
+  EXPECT_TRUE(all_close(ops::spmm(a32, x32), dense_product(a32, x32), 1e-5, 1e-6));
+  // Empty rows are written as zeros; no rows at all gives an empty result.
+  const std::vector<float> y = ops::spmm(a32, x32).to_vector<float>();
+  for (int64_t r : {0, 3})
+    for (int64_t c = 0; c < 6; ++c) EXPECT_EQ(y[r * 6 + c], 0.0f);
+  const ops::Csr none = ops::make_csr(Tensor::zeros({1}, DType::i64), Tensor::zeros({0}, DType::i64),
+                                      Tensor::zeros({0}), 0, 5);
+  EXPECT_EQ(ops::spmm(none, Tensor::zeros({5, 2})).shape(), (Shape{0, 2}));
+}
+
+TEST(Spmm, TransposeRoundTripsAndMapsSourcePositions) {
+  Generator gen(2);
+  for (const ops::Csr& a : {edge_case_graph(gen), edge_case_graph(gen, DType::f32, DType::i32), random_graph(8, 11, 40, gen)}) {
+    const ops::CsrTranspose tr = ops::csr_transpose(a);
+    ASSERT_EQ(tr.t.rows, a.cols);
+    ASSERT_EQ(tr.t.cols, a.rows);
+    EXPECT_EQ(tr.t.col_idx.dtype(), a.col_idx.dtype());
+    EXPECT_EQ(tr.t.values.dtype(), a.values.dtype());
+    // Dense(Aᵀ) is the transpose of dense(A).
+    const std::vector<double> m = dense_of(a), mt = dense_of(tr.t);
+    for (int64_t r = 0; r < a.rows; ++r)
+      for (int64_t c = 0; c < a.cols; ++c) EXPECT_EQ(mt[c * a.rows + r], m[r * a.cols + c]);
+    // Entry k of Aᵀ is entry source_position[k] of A, with row and column swapped.
+    const std::vector<int64_t> src = tr.source_position.to_vector<int64_t>();
+    const std::vector<double> rp = a.row_ptr.to_doubles(), ci = a.col_idx.to_doubles(), v = a.values.to_doubles();
+    const std::vector<double> trp = tr.t.row_ptr.to_doubles(), tci = tr.t.col_idx.to_doubles(), tv = tr.t.values.to_doubles();
+    ASSERT_EQ(src.size(), static_cast<size_t>(a.nnz()));
+    for (int64_t tr_row = 0; tr_row < tr.t.rows; ++tr_row)
+      for (auto k = static_cast<int64_t>(trp[tr_row]); k < static_cast<int64_t>(trp[tr_row + 1]); ++k) {
+        const int64_t j = src[k];
+        const auto a_row = static_cast<int64_t>(std::upper_bound(rp.begin(), rp.end(), static_cast<double>(j)) - rp.begin() - 1);
+        EXPECT_EQ(static_cast<int64_t>(ci[j]), tr_row);
+        EXPECT_EQ(static_cast<int64_t>(tci[k]), a_row);
+        EXPECT_EQ(tv[k], v[j]);
+        if (k > trp[tr_row]) EXPECT_LT(tci[k - 1], tci[k]) << "columns sorted within each row";
+      }
+    // Aᵀᵀ == A exactly.
+    const ops::CsrTranspose back = ops::csr_transpose(tr.t);
+    EXPECT_EQ(back.t.rows, a.rows);
+    EXPECT_EQ(back.t.cols, a.cols);
+    EXPECT_TRUE(all_close(back.t.row_ptr, a.row_ptr, 0, 0));
+    EXPECT_TRUE(all_close(back.t.col_idx, a.col_idx, 0, 0));
+    EXPECT_TRUE(all_close(back.t.values, a.values, 0, 0));
+  }
+}
+
+TEST(Spmm, ValuesBackwardIsAnSddmm) {
+  Generator gen(3);
+  const ops::Csr a = edge_case_graph(gen);
+  const Tensor x = random_tensor({5, 4}, gen), dy = random_tensor({6, 4}, gen);
+  const std::vector<double> rp = a.row_ptr.to_doubles(), ci = a.col_idx.to_doubles();
+  const std::vector<double> xs = x.to_doubles(), ds = dy.to_doubles();
+  std::vector<double> expected(static_cast<size_t>(a.nnz()), 0.0);
+  for (int64_t r = 0; r < a.rows; ++r)
+    for (auto j = static_cast<int64_t>(rp[r]); j < static_cast<int64_t>(rp[r + 1]); ++j)
+      for (int64_t c = 0; c < 4; ++c) expected[j] += ds[r * 4 + c] * xs[static_cast<int64_t>(ci[j]) * 4 + c];
+  EXPECT_TRUE(all_close(ops::spmm_values_backward(a, x, dy), Tensor::from_vector(expected), 1e-13, 1e-14));
+}
+
+TEST(Spmm, GradientsMatchFiniteDifferences) {
+  Generator gen(4);
+  const std::vector<ops::Csr> graphs{
+      edge_case_graph(gen), edge_case_graph(gen, DType::f64, DType::i32), random_graph(7, 4, 12, gen),
+      random_graph(1, 3, 5, gen),  // one row
+      random_graph(5, 1, 4, gen),  // one column
+      ops::csr_from_coo(Tensor::zeros({0}, DType::i64), Tensor::zeros({0}, DType::i64), Tensor::zeros({0}, DType::f64), 2, 3)};
+  for (const ops::Csr& a : graphs) {
+    const SparseOperator op(a);
+    for (int64_t d : {1, 3}) {
+      const Tensor x = random_tensor({a.cols, d}, gen);
+      EXPECT_TRUE(gradients_match([&](const std::vector<Var>& v) { return spmm(op, v[0]); }, {x}))
+          << a.describe() << " d " << d;
+      // Values differ from the operator's own, so a backward that used the stored values would fail.
+      const Tensor values = random_tensor({a.nnz()}, gen, DType::f64, 0.5, 2.0);
+      EXPECT_TRUE(gradients_match([&](const std::vector<Var>& v) { return spmm(op, v[0], v[1]); }, {values, x}))
+          << "learned values " << a.describe() << " d " << d;
+      testing::GradcheckOptions values_only;
+      values_only.differentiable = {true, false};
+      EXPECT_TRUE(gradients_match([&](const std::vector<Var>& v) { return spmm(op, v[0], v[1]); }, {values, x}, values_only));
+    }
+  }
+}
+
+TEST(Spmm, OperatorKeepsItsTransposeAndComposes) {
+  Generator gen(5);
+  const ops::Csr a = random_graph(6, 6, 15, gen);
+  const SparseOperator op(a);
+  EXPECT_EQ(op.rows(), 6);
+  EXPECT_EQ(op.nnz(), a.nnz());
+  EXPECT_TRUE(op.transpose().t.values.defined());
+  // Two propagation layers (LightGCN style) through the same operator.
+  const Tensor x = random_tensor({6, 3}, gen);
+  EXPECT_TRUE(gradients_match([&](const std::vector<Var>& v) { return spmm(op, spmm(op, v[0])) + v[0]; }, {x}));
+}
+
+TEST(Spmm, ValidationErrorsNameTheProblem) {
+  const Tensor values = Tensor::from_vector<double>({1, 2, 3});
+  const std::string out_of_range = error_of([&] {
+    ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<int64_t>({0, 7, 1}), values, 2, 5);
+  });
+  EXPECT_MESSAGE_HAS(out_of_range, "make_csr: column id 7 of entry 1 (row 0) is out of range [0, 5)");
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 2}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 2, 5);
+                     }),
+                     "make_csr: row_ptr[2] = 2 must equal nnz = 3");
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 1, 3}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 3, 5);
+                     }),
+                     "row_ptr must be non-decreasing, but row_ptr[1] = 2 > row_ptr[2] = 1");
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::make_csr(Tensor::from_vector<int64_t>({1, 2, 3}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 2, 5);
+                     }),
+                     "row_ptr[0] must be 0, got 1");
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 3, 5);
+                     }),
+                     "row_ptr [3] i64 cpu must have rows + 1 = 4 entries");
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<double>({0, 1, 1}), values, 2, 5);
+                     }),
+                     "make_csr: col_idx must be an i32 or i64 index tensor, got [3] f64 cpu");
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<int64_t>({0, 1, 1}),
+                                     Tensor::from_vector<int64_t>({1, 1, 1}), 2, 5);
+                     }),
+                     "make_csr: values must be f32 or f64, got [3] i64 cpu");
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<int64_t>({0, 1}), values, 2, 5);
+                     }),
+                     "col_idx [2] i64 cpu and values [3] f64 cpu must have one entry per non-zero");
+  EXPECT_MESSAGE_HAS(error_of([&] { ops::make_csr(Tensor::zeros({1}, DType::i64), Tensor::zeros({0}, DType::i64), Tensor::zeros({0}), -1, 5); }),
+                     "rows and cols must be non-negative, got [-1, 5]");
+
+  const ops::Csr a = ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<int64_t>({0, 4, 1}), values, 2, 5);
+  EXPECT_EQ(a.describe(), "csr [2, 5] nnz 3 f64 cpu");
+  EXPECT_MESSAGE_HAS(error_of([&] { ops::spmm(a, Tensor::zeros({4, 2}, DType::f64)); }),
+                     "spmm: x [4, 2] f64 cpu must be [cols = 5, d] for csr [2, 5] nnz 3 f64 cpu");
+  EXPECT_MESSAGE_HAS(error_of([&] { ops::spmm(a, Tensor::zeros({5, 2})); }), "have different dtypes");
+  EXPECT_MESSAGE_HAS(error_of([&] { ops::spmm(a, Tensor::zeros({5}, DType::f64)); }), "must be [cols = 5, d]");
+  EXPECT_MESSAGE_HAS(error_of([&] { ops::spmm_values_backward(a, Tensor::zeros({5, 2}, DType::f64), Tensor::zeros({3, 2}, DType::f64)); }),
+                     "spmm_values_backward: dy [3, 2] f64 cpu must be [rows = 2, d]");
+  // A hand-assembled matrix that skipped make_csr still has its column ids checked.
+  ops::Csr unchecked = a;
+  unchecked.col_idx = Tensor::from_vector<int64_t>({0, 9, 1});
+  const std::string bad_col = error_of([&] { ops::spmm(unchecked, Tensor::zeros({5, 2}, DType::f64)); });
+  EXPECT_MESSAGE_HAS(bad_col, "spmm: index 9");
+  EXPECT_MESSAGE_HAS(bad_col, "[0, 5)");
+  EXPECT_MESSAGE_HAS(error_of([&] { ops::csr_transpose(unchecked); }), "csr_transpose: column id 9 of entry 1");
+  ops::Csr short_ptr = a;
+  short_ptr.row_ptr = Tensor::from_vector<int32_t>({0, 2, 3});
+  EXPECT_MESSAGE_HAS(error_of([&] { ops::spmm(short_ptr, Tensor::zeros({5, 2}, DType::f64)); }),
+                     "spmm: a.row_ptr must be i64 with rows + 1 = 3 entries, got [3] i32 cpu");
+
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::csr_from_coo(Tensor::from_vector<int64_t>({0, 1, 4}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 4, 2);
+                     }),
+                     "csr_from_coo: row id 4 at position 2 is out of range [0, 4)");
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::csr_from_coo(Tensor::from_vector<int64_t>({0, 1, 3}), Tensor::from_vector<int64_t>({0, -2, 1}), values, 4, 2);
+                     }),
+                     "csr_from_coo: column id -2 at position 1 is out of range [0, 2)");
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::csr_from_coo(Tensor::from_vector<int64_t>({0, 1}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 4, 2);
+                     }),
+                     "must have one entry each per non-zero");
+
+  const SparseOperator op(a);
+  EXPECT_MESSAGE_HAS(error_of([&] { spmm(op, Var(Tensor::ones({2}, DType::f64)), Var(Tensor::zeros({5, 2}, DType::f64))); }),
+                     "spmm: values Var([2] f64 cpu) must hold one value per non-zero of csr [2, 5] nnz 3 f64 cpu");
+}
+
+TEST(SpmmCuda, MatchesCpu) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Device g = testing::gpu();
+  Generator gen(6);
+  // Random entries plus one long row (row 0 reaches every column) and empty rows at the end.
+  Tensor row = random_ids({6000}, 480, gen), col = random_ids({6000}, 300, gen);
+  row = Tensor::from_vector(
+      [&] {
+        std::vector<int64_t> r = row.to_vector<int64_t>();
+        for (int64_t i = 0; i < 300; ++i) r[static_cast<size_t>(i)] = 0;
+        return r;
+      }());
+  col = Tensor::from_vector(
+      [&] {
+        std::vector<int64_t> c = col.to_vector<int64_t>();
+        for (int64_t i = 0; i < 300; ++i) c[static_cast<size_t>(i)] = i;
+        return c;
+      }());
+  const Tensor values = random_tensor({6000}, gen, DType::f32);
+  const ops::Csr a = ops::csr_from_coo(row, col.to(DType::i32), values, 500, 300);
+  // Built from device inputs: same matrix, on the GPU.
+  const ops::Csr a_gpu = ops::csr_from_coo(row.to(g), col.to(DType::i32).to(g), values.to(g), 500, 300);
+  EXPECT_TRUE(a_gpu.values.is_cuda() && a_gpu.row_ptr.is_cuda() && a_gpu.col_idx.is_cuda());
+  EXPECT_TRUE(all_close(a_gpu.row_ptr, a.row_ptr, 0, 0));
+  EXPECT_TRUE(all_close(a_gpu.col_idx, a.col_idx, 0, 0));
+  EXPECT_TRUE(all_close(a_gpu.values, a.values, 0, 0));
+
+  const SparseOperator op_cpu(a), op_gpu(a_gpu);
+  auto op_for = [&](Device d) -> const SparseOperator& { return d.is_cuda() ? op_gpu : op_cpu; };
+  // The transpose of device inputs lives on the device and equals the CPU one.
+  EXPECT_TRUE(op_gpu.transpose().t.values.is_cuda());
+  EXPECT_TRUE(all_close(op_gpu.transpose().t.row_ptr, op_cpu.transpose().t.row_ptr, 0, 0));
+  EXPECT_TRUE(all_close(op_gpu.transpose().t.col_idx, op_cpu.transpose().t.col_idx, 0, 0));
+  EXPECT_TRUE(all_close(op_gpu.transpose().t.values, op_cpu.transpose().t.values, 0, 0));
+  EXPECT_TRUE(all_close(op_gpu.transpose().source_position, op_cpu.transpose().source_position, 0, 0));
+
+  for (int64_t d : {1, 45}) {
+    const Tensor x = random_tensor({300, d}, gen, DType::f32);
+    // Same order and rounding as the CPU: bit-identical products (forward and x-gradient).
+    EXPECT_TRUE(cuda_matches_cpu([&](const std::vector<Var>& v) { return spmm(op_for(v[0].device()), v[0]); }, {x}, 0, 0))
+        << "d " << d;
+    const Tensor w = random_tensor({a.nnz()}, gen, DType::f32, 0.5, 2.0);
+    EXPECT_TRUE(cuda_matches_cpu([&](const std::vector<Var>& v) { return spmm(op_for(v[0].device()), v[0], v[1]); },
+                                 {w, x}, 1e-5, 1e-5))
+        << "learned values, d " << d;
+    const Tensor dy = random_tensor({500, d}, gen, DType::f32);
+    EXPECT_TRUE(all_close(ops::spmm_values_backward(a_gpu, x.to(g), dy.to(g)), ops::spmm_values_backward(a, x, dy), 1e-5, 1e-5));
+  }
+  // i64 columns and an all-empty matrix on the device.
+  ops::Csr a64 = a;
+  a64.col_idx = a.col_idx.to(DType::i64);
+  const Tensor x = random_tensor({300, 7}, gen, DType::f32);
+  EXPECT_TRUE(all_close(ops::spmm(on(a64, g), x.to(g)), ops::spmm(a64, x), 0, 0));
+  const ops::Csr empty = ops::make_csr(Tensor::zeros({4}, DType::i64, g), Tensor::zeros({0}, DType::i64, g),
+                                       Tensor::zeros({0}, DType::f32, g), 3, 300);
+  EXPECT_TRUE(all_close(ops::spmm(empty, x.to(g)), Tensor::zeros({3, 7}), 0, 0));
+
+  // Validation of device inputs, and column ids checked in the kernel.
+  EXPECT_MESSAGE_HAS(error_of([&] {
+                       ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}, g), Tensor::from_vector<int64_t>({0, 7, 1}, g),
+                                     Tensor::ones({3}, DType::f32, g), 2, 5);
+                     }),
+                     "column id 7 of entry 1 (row 0) is out of range [0, 5)");
+  ops::Csr unchecked = on(a64, g);
+  std::vector<int64_t> cols = a64.col_idx.to_vector<int64_t>();
+  cols[10] = 300;
+  unchecked.col_idx = Tensor::from_vector(cols).to(g);
+  const std::string m = error_of([&] { ops::spmm(unchecked, x.to(g)); });
+  EXPECT_MESSAGE_HAS(m, "spmm: index 300");
+  EXPECT_MESSAGE_HAS(m, "[0, 300)");
+  EXPECT_NO_THROW(ops::spmm(on(a64, g), x.to(g)));  // the flag was cleared
+}
+
+}  // namespace
+}  // namespace aisle

@@ -155,3 +155,26 @@ TEST(TensorCuda, CachingAllocatorReusesFreedBlocks) {
 
 }  // namespace
 }  // namespace aisle
+
+namespace aisle {
+namespace {
+
+TEST(HostAllocator, LargeTensorsReuseCachedBlocks) {
+#if AISLE_SANITIZE_BUILD
+  GTEST_SKIP() << "sanitizer builds allocate host memory directly";
+#endif
+  { Tensor warm = Tensor::empty({1 << 22}); }
+  const MemoryStats before = host_memory_stats();
+  for (int i = 0; i < 5; ++i) {
+    Tensor t = Tensor::empty({1 << 22});
+    t.fill_(1.0);
+  }
+  const MemoryStats after = host_memory_stats();
+  EXPECT_EQ(after.raw_allocations, before.raw_allocations);
+  EXPECT_GE(after.cache_hits, before.cache_hits + 5);
+  host_empty_cache();
+  EXPECT_LE(host_memory_stats().reserved, after.reserved - (size_t{4} << 22));
+}
+
+}  // namespace
+}  // namespace aisle

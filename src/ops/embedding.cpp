@@ -9,6 +9,7 @@
 #include "src/core/checks.hpp"
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
+#include "src/core/prefetch.hpp"
 #include "src/ops/embedding_functors.hpp"
 #include "src/ops/unfused_madd.hpp"
 
@@ -98,6 +99,8 @@ Tensor embedding_bag(const Tensor& table, const Tensor& ids, const Tensor& offse
           T* dst = po + b * dim;
           std::fill(dst, dst + dim, T(0));
           for (int64_t j = j0; j < j1; ++j) {
+            if (j + cpu::kPrefetchDistance < n)
+              cpu::prefetch_row(pt + static_cast<int64_t>(pi[j + cpu::kPrefetchDistance]) * dim, dim * sizeof(T));
             const T* src = pt + static_cast<int64_t>(pi[j]) * dim;
             if (pw) {
               const T w = pw[j];

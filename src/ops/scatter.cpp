@@ -9,6 +9,7 @@
 #include "src/core/checks.hpp"
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
+#include "src/core/prefetch.hpp"
 
 namespace aisle::ops {
 
@@ -63,8 +64,11 @@ Tensor gather_rows(const Tensor& src, const Tensor& index) {
     const I* pi = index.data<I>();
     cpu::parallel_for(index.numel(), std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(row, 1)),
                       [&](int64_t b, int64_t e) {
-                        for (int64_t i = b; i < e; ++i)
+                        for (int64_t i = b; i < e; ++i) {
+                          if (i + cpu::kPrefetchDistance < e)
+                            cpu::prefetch_row(ps + static_cast<int64_t>(pi[i + cpu::kPrefetchDistance]) * row_bytes, row_bytes);
                           std::memcpy(po + i * row_bytes, ps + static_cast<int64_t>(pi[i]) * row_bytes, row_bytes);
+                        }
                       });
   });
   return out;

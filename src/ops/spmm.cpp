@@ -11,6 +11,7 @@
 #include "src/core/checks.hpp"
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
+#include "src/core/prefetch.hpp"
 #include "src/ops/unfused_madd.hpp"
 
 namespace aisle::ops {
@@ -221,11 +222,15 @@ Tensor spmm(const Csr& a, const Tensor& x) {
       const T* pv = a.values.data<T>();
       const T* px = x.data<T>();
       T* po = out.data<T>();
-      cpu::parallel_for(a.rows, row_grain(a.rows, a.nnz(), d), [&](int64_t r0, int64_t r1) {
+      const int64_t nnz = a.nnz();
+      const size_t row_bytes = static_cast<size_t>(d) * sizeof(T);
+      cpu::parallel_for(a.rows, row_grain(a.rows, nnz, d), [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; ++r) {
           T* dst = po + r * d;
           std::fill(dst, dst + d, T(0));
           for (int64_t j = rp[r]; j < rp[r + 1]; ++j) {
+            if (j + cpu::kPrefetchDistance < nnz)
+              cpu::prefetch_row(px + static_cast<int64_t>(ci[j + cpu::kPrefetchDistance]) * d, row_bytes);
             const T v = pv[j];
             const T* src = px + static_cast<int64_t>(ci[j]) * d;
             for (int64_t c = 0; c < d; ++c) dst[c] = detail::madd_unfused(dst[c], v, src[c]);

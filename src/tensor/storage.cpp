@@ -4,14 +4,39 @@
 #include <new>
 
 #include "aisle/config.hpp"
+
+#ifndef AISLE_SANITIZE_BUILD
+#define AISLE_SANITIZE_BUILD 0
+#endif
 #include "aisle/core/error.hpp"
 #include "src/device/cuda_context.hpp"
 
 namespace aisle {
 
 namespace {
+
 constexpr size_t kHostAlignment = 64;  // a cache line: aligned rows vectorise and never straddle
+
+class HostRaw final : public CachingAllocator::Raw {
+ public:
+  void* allocate(size_t nbytes) override {
+    return std::aligned_alloc(kHostAlignment, (nbytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment);
+  }
+  void release(void* ptr, size_t) override { std::free(ptr); }
+};
+
+CachingAllocator& host_allocator() {
+  // Leaked on purpose: tensors held by other static objects may be freed after this would die.
+  static CachingAllocator* alloc = new CachingAllocator(std::make_unique<HostRaw>(), "cpu");
+  return *alloc;
 }
+
+constexpr bool kCacheHostBlocks = AISLE_SANITIZE_BUILD == 0;
+
+}  // namespace
+
+MemoryStats host_memory_stats() { return host_allocator().stats(); }
+void host_empty_cache() { host_allocator().empty_cache(); }
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
   if (device.is_cuda()) {
@@ -23,9 +48,12 @@ Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device
     return;
   }
   if (nbytes == 0) return;
-  const size_t rounded = (nbytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
-  data_ = std::aligned_alloc(kHostAlignment, rounded);
-  AISLE_CHECK(data_ != nullptr, "out of host memory allocating ", nbytes, " bytes");
+  if (kCacheHostBlocks) {
+    data_ = host_allocator().allocate(nbytes);  // throws naming the size when memory runs out
+    return;
+  }
+  data_ = HostRaw().allocate(nbytes);
+  AISLE_CHECK(data_ != nullptr, "cpu: out of memory allocating ", nbytes, " bytes");
 }
 
 Storage::~Storage() {
@@ -35,7 +63,8 @@ Storage::~Storage() {
 #endif
     return;
   }
-  std::free(data_);
+  if (kCacheHostBlocks) host_allocator().deallocate(data_);
+  else std::free(data_);
 }
 
 }  // namespace aisle

@@ -1,0 +1,88 @@
+// embedding_bag forward and backward, f32, on the CPU and CUDA. Reports GB/s of the bytes each
+// kernel must move at least: forward reads every looked-up row (ids·D·4) plus ids and offsets and
+// writes B·D·4; backward reads dy (B·D·4) and writes one gradient row per id (ids·D·4). The
+// sparse-update benchmark adds coalescing and a row-wise Adagrad step (the full sparse
+// optimizer path) on the same batch.
+#include "bench_common.hpp"
+
+namespace aisle::bench {
+namespace {
+
+constexpr int64_t kRows = 1'000'000;
+
+struct Batch {
+  Tensor table, ids, offsets;
+  int64_t bags, ids_n, dim;
+};
+
+Batch make_batch(Device dev, int64_t bags, int64_t bag_size, int64_t dim) {
+  Generator gen(7);
+  Batch b;
+  b.bags = bags;
+  b.ids_n = bags * bag_size;
+  b.dim = dim;
+  b.table = ops::uniform({kRows, dim}, gen, -0.1, 0.1, DType::f32, dev);
+  b.ids = ops::randint({b.ids_n}, 0, kRows, gen, DType::i64, dev);
+  std::vector<int64_t> off(static_cast<size_t>(bags + 1));
+  for (int64_t i = 0; i <= bags; ++i) off[static_cast<size_t>(i)] = i * bag_size;
+  b.offsets = Tensor::from_vector(off, dev);
+  return b;
+}
+
+void bag_forward(benchmark::State& state, Device dev) {
+  const Batch b = make_batch(dev, state.range(0), state.range(1), state.range(2));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ops::embedding_bag(b.table, b.ids, b.offsets, ops::BagMode::sum));
+    sync(dev);
+  }
+  report_rates(state, 0, 4.0 * b.dim * (b.ids_n + b.bags) + 8.0 * (b.ids_n + b.bags + 1));
+}
+
+void bag_backward(benchmark::State& state, Device dev) {
+  const Batch b = make_batch(dev, state.range(0), state.range(1), state.range(2));
+  Generator gen(8);
+  const Tensor dy = ops::uniform({b.bags, b.dim}, gen, -1, 1, DType::f32, dev);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ops::embedding_bag_backward(b.ids, b.offsets, dy, ops::BagMode::sum));
+    sync(dev);
+  }
+  report_rates(state, 0, 4.0 * b.dim * (b.ids_n + b.bags) + 8.0 * (b.ids_n + b.bags + 1));
+}
+
+void sparse_update(benchmark::State& state, Device dev) {
+  const Batch b = make_batch(dev, state.range(0), state.range(1), state.range(2));
+  Generator gen(9);
+  const Tensor dy = ops::uniform({b.bags, b.dim}, gen, -1, 1, DType::f32, dev);
+  Tensor table = b.table.clone();
+  Tensor acc = Tensor::zeros({kRows}, DType::f32, dev);
+  const ops::RowWiseAdagradHyper hyper{0.01, 1e-8, 0.0};
+  for (auto _ : state) {
+    const ops::SparseRows rows = ops::embedding_bag_backward(b.ids, b.offsets, dy, ops::BagMode::sum);
+    ops::rowwise_adagrad_update(table, ops::coalesce_rows(rows.indices, rows.rows), acc, hyper);
+    sync(dev);
+  }
+  // At least: the gradient rows written and read back, and each touched table row read and written.
+  report_rates(state, 0, 4.0 * b.dim * (4.0 * b.ids_n + b.bags));
+}
+
+int register_all() {
+  for (Device dev : devices()) {
+    const std::string tag = dev.is_cuda() ? "cuda" : "cpu";
+    using Fn = void (*)(benchmark::State&, Device);
+    const std::pair<Fn, const char*> kernels[] = {{bag_forward, "embedding_bag_fwd"},
+                                                  {bag_backward, "embedding_bag_bwd"},
+                                                  {sparse_update, "embedding_bag_bwd_rowwise_adagrad"}};
+    for (auto [fn, name] : kernels) {
+      auto* bm = timed(benchmark::RegisterBenchmark((std::string(name) + "/" + tag).c_str(), fn, dev));
+      for (int64_t dim : {64, 128})
+        for (int64_t bag : {1, 20, 50}) bm->Args({4096, bag, dim});
+    }
+  }
+  return 0;
+}
+const int registered = register_all();
+
+}  // namespace
+}  // namespace aisle::bench
+
+BENCHMARK_MAIN();

@@ -1,15 +1,12 @@
 #pragma once
 #include "aisle/ops/embedding.hpp"
 
-// Launchers for the embedding-bag family. Arguments are validated by src/ops/embedding.cpp;
-// `offsets` is i64 on the device; `weights` may be undefined.
+// Launcher for the embedding-bag table gradient (the forward pass and the weights gradient launch
+// the shared kernels of cuda/segment_gather.hpp). Arguments are validated by
+// src/ops/embedding.cpp; `offsets` is i64 on the device; `weights` may be undefined.
 namespace aisle::cuda {
 
-void embedding_bag(const Tensor& table, const Tensor& ids, const Tensor& offsets, ops::BagMode mode,
-                   const Tensor& weights, const Tensor& out);
 void embedding_bag_backward(const Tensor& offsets, const Tensor& dy, ops::BagMode mode,
                             const Tensor& weights, const Tensor& rows);
-void embedding_bag_weights_backward(const Tensor& table, const Tensor& ids, const Tensor& offsets,
-                                    const Tensor& dy, const Tensor& dw);
 
 }  // namespace aisle::cuda

@@ -1,5 +1,5 @@
-// Sparse x dense family: CSR construction and validation, dispatch, CPU reference kernels.
-// CUDA twin: cuda/spmm.cu.
+// Sparse x dense family: CSR construction and validation. The products are the shared segmented
+// gathers (src/ops/segment_gather.hpp, CUDA twin cuda/segment_gather.cu).
 #include "aisle/ops/spmm.hpp"
 
 #include <algorithm>
@@ -7,24 +7,14 @@
 #include <vector>
 
 #include "aisle/ops/scatter.hpp"
-#include "cuda/spmm.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
-#include "src/core/prefetch.hpp"
-#include "src/ops/unfused_madd.hpp"
+#include "src/ops/segment_gather.hpp"
 
 namespace aisle::ops {
 
 namespace {
-
-// Multiply-adds worth one parallel chunk.
-constexpr int64_t kChunkWork = 1 << 15;
-
-int64_t row_grain(int64_t rows, int64_t nnz, int64_t d) {
-  const int64_t per_row = std::max<int64_t>(1, (nnz / std::max<int64_t>(rows, 1) + 1) * std::max<int64_t>(d, 1));
-  return std::max<int64_t>(1, kChunkWork / per_row);
-}
 
 std::vector<int64_t> host_i64(const Tensor& t) { return t.to(DType::i64).to(Device::cpu()).to_vector<int64_t>(); }
 
@@ -32,6 +22,22 @@ Tensor device_i64(const std::vector<int64_t>& v, Device device) { return Tensor:
 
 void check_extent(const char* op, int64_t rows, int64_t cols) {
   AISLE_CHECK(rows >= 0 && cols >= 0, op, ": rows and cols must be non-negative, got [", rows, ", ", cols, "]");
+}
+
+// What make_csr and csr_from_coo ask of their inputs before reading them: the extent, the two
+// index arrays that place the entries (row pointers or row ids, then column ids) and the float
+// values, all 1-D on one device.
+void check_input_arrays(const char* op, int64_t rows, int64_t cols, const char* row_name, const Tensor& row,
+                        const char* col_name, const Tensor& col, const Tensor& values) {
+  check_extent(op, rows, cols);
+  detail::check_index(op, row_name, row);
+  detail::check_dim(op, row_name, row, 1);
+  detail::check_index(op, col_name, col);
+  detail::check_dim(op, col_name, col, 1);
+  detail::check_float(op, "values", values);
+  detail::check_dim(op, "values", values, 1);
+  detail::check_same_device(op, row_name, row, "values", values);
+  detail::check_same_device(op, col_name, col, "values", values);
 }
 
 // The full structural invariant of a CSR matrix, on host copies of row_ptr (rows + 1 entries) and
@@ -88,15 +94,7 @@ std::string Csr::describe() const {
 
 Csr make_csr(Tensor row_ptr, Tensor col_idx, Tensor values, int64_t rows, int64_t cols) {
   const char* op = "make_csr";
-  check_extent(op, rows, cols);
-  detail::check_index(op, "row_ptr", row_ptr);
-  detail::check_dim(op, "row_ptr", row_ptr, 1);
-  detail::check_index(op, "col_idx", col_idx);
-  detail::check_dim(op, "col_idx", col_idx, 1);
-  detail::check_float(op, "values", values);
-  detail::check_dim(op, "values", values, 1);
-  detail::check_same_device(op, "row_ptr", row_ptr, "values", values);
-  detail::check_same_device(op, "col_idx", col_idx, "values", values);
+  check_input_arrays(op, rows, cols, "row_ptr", row_ptr, "col_idx", col_idx, values);
   AISLE_CHECK(row_ptr.numel() == rows + 1, op, ": row_ptr ", row_ptr.describe(), " must have rows + 1 = ",
               rows + 1, " entries");
   AISLE_CHECK(col_idx.numel() == values.numel(), op, ": col_idx ", col_idx.describe(), " and values ",
@@ -107,15 +105,7 @@ Csr make_csr(Tensor row_ptr, Tensor col_idx, Tensor values, int64_t rows, int64_
 
 Csr csr_from_coo(const Tensor& row, const Tensor& col, const Tensor& values, int64_t rows, int64_t cols) {
   const char* op = "csr_from_coo";
-  check_extent(op, rows, cols);
-  detail::check_index(op, "row", row);
-  detail::check_dim(op, "row", row, 1);
-  detail::check_index(op, "col", col);
-  detail::check_dim(op, "col", col, 1);
-  detail::check_float(op, "values", values);
-  detail::check_dim(op, "values", values, 1);
-  detail::check_same_device(op, "row", row, "values", values);
-  detail::check_same_device(op, "col", col, "values", values);
+  check_input_arrays(op, rows, cols, "row", row, "col", col, values);
   AISLE_CHECK(row.numel() == values.numel() && col.numel() == values.numel(), op, ": row ", row.describe(),
               ", col ", col.describe(), " and values ", values.describe(), " must have one entry each per non-zero");
   const int64_t n = values.numel();
@@ -205,40 +195,9 @@ Tensor spmm(const Csr& a, const Tensor& x) {
   const char* op = "spmm";
   check_csr(op, a);
   check_dense(op, "x", x, a.cols, a, "cols");
-  const int64_t d = x.size(1);
-  Tensor out = Tensor::empty({a.rows, d}, x.dtype(), x.device());
-  if (out.numel() == 0) return out;
-  if (x.is_cuda()) {
-    AISLE_CUDA_ONLY(op, cuda::spmm(a, x, out));
-    return out;
-  }
-  detail::check_index_range_host(op, a.col_idx, a.cols);
-  detail::dispatch_float(x.dtype(), op, [&](auto ftag) {
-    using T = decltype(ftag);
-    detail::dispatch_index(a.col_idx.dtype(), op, [&](auto itag) {
-      using I = decltype(itag);
-      const int64_t* rp = a.row_ptr.data<int64_t>();
-      const I* ci = a.col_idx.data<I>();
-      const T* pv = a.values.data<T>();
-      const T* px = x.data<T>();
-      T* po = out.data<T>();
-      const int64_t nnz = a.nnz();
-      const size_t row_bytes = static_cast<size_t>(d) * sizeof(T);
-      cpu::parallel_for(a.rows, row_grain(a.rows, nnz, d), [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-          T* dst = po + r * d;
-          std::fill(dst, dst + d, T(0));
-          for (int64_t j = rp[r]; j < rp[r + 1]; ++j) {
-            if (j + cpu::kPrefetchDistance < nnz)
-              cpu::prefetch_row(px + static_cast<int64_t>(ci[j + cpu::kPrefetchDistance]) * d, row_bytes);
-            const T v = pv[j];
-            const T* src = px + static_cast<int64_t>(ci[j]) * d;
-            for (int64_t c = 0; c < d; ++c) dst[c] = detail::madd_unfused(dst[c], v, src[c]);
-          }
-        }
-      });
-    });
-  });
+  Tensor out = Tensor::empty({a.rows, x.size(1)}, x.dtype(), x.device());
+  if (out.numel() == 0) return out;  // reads no column, so skips even the host's id check
+  detail::segment_gather_sum(op, {a.row_ptr, a.col_idx, a.values}, x, /*mean=*/false, out);
   return out;
 }
 
@@ -249,36 +208,8 @@ Tensor spmm_values_backward(const Csr& a, const Tensor& x, const Tensor& dy) {
   check_dense(op, "dy", dy, a.rows, a, "rows");
   AISLE_CHECK(dy.size(1) == x.size(1), op, ": dy ", dy.describe(), " and x ", x.describe(),
               " have different widths");
-  const int64_t d = x.size(1), nnz = a.nnz();
-  Tensor dv = Tensor::empty({nnz}, x.dtype(), x.device());
-  if (nnz == 0) return dv;
-  if (x.is_cuda()) {
-    AISLE_CUDA_ONLY(op, cuda::spmm_values_backward(a, x, dy, dv));
-    return dv;
-  }
-  detail::check_index_range_host(op, a.col_idx, a.cols);
-  detail::dispatch_float(x.dtype(), op, [&](auto ftag) {
-    using T = decltype(ftag);
-    detail::dispatch_index(a.col_idx.dtype(), op, [&](auto itag) {
-      using I = decltype(itag);
-      const int64_t* rp = a.row_ptr.data<int64_t>();
-      const I* ci = a.col_idx.data<I>();
-      const T* px = x.data<T>();
-      const T* pd = dy.data<T>();
-      T* pdv = dv.data<T>();
-      cpu::parallel_for(a.rows, row_grain(a.rows, nnz, d), [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-          const T* grad = pd + r * d;
-          for (int64_t j = rp[r]; j < rp[r + 1]; ++j) {
-            const T* src = px + static_cast<int64_t>(ci[j]) * d;
-            T acc = 0;
-            for (int64_t c = 0; c < d; ++c) acc = detail::madd_unfused(acc, grad[c], src[c]);
-            pdv[j] = acc;
-          }
-        }
-      });
-    });
-  });
+  Tensor dv = Tensor::empty({a.nnz()}, x.dtype(), x.device());
+  detail::segment_gather_dot(op, {a.row_ptr, a.col_idx, Tensor()}, x, dy, dv);
   return dv;
 }
 

@@ -15,4 +15,10 @@ inline void prefetch_row(const void* row, size_t bytes) {
   for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 0, 1);
 }
 
+// Prefetches row `r` of every table in `tables` (a parameter and its same-shaped optimizer state).
+template <class T, size_t N>
+inline void prefetch_rows(const T* const (&tables)[N], int64_t r, int64_t row_elems) {
+  for (const T* t : tables) prefetch_row(t + r * row_elems, static_cast<size_t>(row_elems) * sizeof(T));
+}
+
 }  // namespace aisle::cpu

@@ -9,6 +9,7 @@
 #include "src/core/checks.hpp"
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
+#include "src/core/prefetch.hpp"
 #include "src/ops/optim_functors.hpp"
 
 namespace aisle::ops {
@@ -81,13 +82,17 @@ void check_coalesced_host(const char* op, const Tensor& indices, int64_t bound) 
 }
 
 // Calls f(param_offset, grad_offset) for every element of every touched row. Coalesced ids are
-// unique, so chunks never write the same row.
-template <class F>
-void for_each_touched_element(const SparseRows& grad, int64_t row, F&& f) {
+// unique, so chunks never write the same row. `tables` (the parameter and its same-shaped state)
+// are prefetched a few rows ahead: touched rows are scattered over the table, so each is a miss.
+template <class T, size_t N, class F>
+void for_each_touched_element(const SparseRows& grad, int64_t row, const T* const (&tables)[N], F&& f) {
   const int64_t* idx = grad.indices.data<int64_t>();
-  cpu::parallel_for(grad.indices.numel(), std::max<int64_t>(1, 4096 / std::max<int64_t>(row, 1)),
+  const int64_t n = grad.indices.numel();
+  cpu::parallel_for(n, std::max<int64_t>(1, 4096 / std::max<int64_t>(row, 1)),
                     [&](int64_t i0, int64_t i1) {
                       for (int64_t i = i0; i < i1; ++i) {
+                        if (i + cpu::kPrefetchDistance < n)
+                          cpu::prefetch_rows(tables, idx[i + cpu::kPrefetchDistance], row);
                         const int64_t p0 = idx[i] * row, g0 = i * row;
                         for (int64_t c = 0; c < row; ++c) f(p0 + c, g0 + c);
                       }
@@ -242,7 +247,7 @@ void sparse_sgd_update(Tensor& param, const SparseRows& grad, double lr) {
     const detail::SgdCoeffs<T> c = detail::sgd_coeffs<T>(hyper);
     T* p = param.data<T>();
     const T* g = grad.rows.data<T>();
-    for_each_touched_element(grad, row, [&](int64_t pi, int64_t gi) {
+    for_each_touched_element(grad, row, {p}, [&](int64_t pi, int64_t gi) {
       T unused = 0;
       detail::sgd_apply(p[pi], g[gi], unused, c);
     });
@@ -269,7 +274,7 @@ void sparse_adam_update(Tensor& param, const SparseRows& grad, Tensor& exp_avg, 
     const T* g = grad.rows.data<T>();
     T* m = exp_avg.data<T>();
     T* v = exp_avg_sq.data<T>();
-    for_each_touched_element(grad, row, [&](int64_t pi, int64_t gi) {
+    for_each_touched_element(grad, row, {p, m, v}, [&](int64_t pi, int64_t gi) {
       detail::sparse_adam_apply(p[pi], g[gi], m[pi], v[pi], c);
     });
   });
@@ -295,7 +300,7 @@ void sparse_adagrad_update(Tensor& param, const SparseRows& grad, Tensor& state_
     T* p = param.data<T>();
     const T* g = grad.rows.data<T>();
     T* s = state_sum.data<T>();
-    for_each_touched_element(grad, row, [&](int64_t pi, int64_t gi) {
+    for_each_touched_element(grad, row, {p, s}, [&](int64_t pi, int64_t gi) {
       detail::adagrad_apply(p[pi], g[gi], s[pi], c);
     });
   });
@@ -325,8 +330,13 @@ void rowwise_adagrad_update(Tensor& param, const SparseRows& grad, Tensor& row_a
     const T* g = grad.rows.data<T>();
     T* acc = row_accumulator.data<T>();
     const int64_t* idx = grad.indices.data<int64_t>();
-    cpu::parallel_for(grad.indices.numel(), std::max<int64_t>(1, 4096 / row), [&](int64_t i0, int64_t i1) {
+    const int64_t n = grad.indices.numel();
+    cpu::parallel_for(n, std::max<int64_t>(1, 4096 / row), [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
+        if (i + cpu::kPrefetchDistance < n) {
+          cpu::prefetch_row(p + idx[i + cpu::kPrefetchDistance] * row, static_cast<size_t>(row) * sizeof(T));
+          cpu::prefetch_row(acc + idx[i + cpu::kPrefetchDistance], sizeof(T));
+        }
         T* pr = p + idx[i] * row;
         const T* gr = g + i * row;
         double sum_squares = 0.0;

@@ -150,6 +150,8 @@ SparseRows coalesce_rows(const Tensor& indices, const Tensor& rows) {
         T* dst = po + r * row;
         std::fill(dst, dst + row, T(0));
         for (int64_t j = j0; j < j1; ++j) {
+          if (j + cpu::kPrefetchDistance < n)
+            cpu::prefetch_row(pr + pos[static_cast<size_t>(j + cpu::kPrefetchDistance)] * row, static_cast<size_t>(row) * sizeof(T));
           const T* s = pr + pos[static_cast<size_t>(j)] * row;
           for (int64_t c = 0; c < row; ++c) dst[c] += s[c];
         }

@@ -139,7 +139,9 @@ TEST(Spmm, TransposeRoundTripsAndMapsSourcePositions) {
         EXPECT_EQ(static_cast<int64_t>(ci[j]), tr_row);
         EXPECT_EQ(static_cast<int64_t>(tci[k]), a_row);
         EXPECT_EQ(tv[k], v[j]);
-        if (k > trp[tr_row]) EXPECT_LT(tci[k - 1], tci[k]) << "columns sorted within each row";
+        if (k > trp[tr_row]) {
+          EXPECT_LT(tci[k - 1], tci[k]) << "columns sorted within each row";
+        }
       }
     // Aᵀᵀ == A exactly.
     const ops::CsrTranspose back = ops::csr_transpose(tr.t);

@@ -25,6 +25,7 @@ run_checks() {  # $1 = directory holding tests/ (test binaries); $2 = where resu
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null \
     | sed 's/^/gpu: /' || echo "gpu: nvidia-smi unavailable"
   printf '\n%-22s %6s %6s %7s  %s\n' "test binary" "passed" "failed" "skipped" "memcheck"
+  local total_passed=0 total_skipped=0
   for bin in "$tests_dir"/*_test; do
     [[ -x $bin ]] || continue
     local name log passed failed skipped mem
@@ -36,8 +37,11 @@ run_checks() {  # $1 = directory holding tests/ (test binaries); $2 = where resu
     failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
     skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
     [[ $rc -ne 0 ]] && status=1
-    if [[ -n $sanitizer ]]; then
-      if "$sanitizer" --tool memcheck --error-exitcode 99 "$bin" --gtest_filter='*Cuda*' \
+    total_passed=$((total_passed + ${passed:-0}))
+    total_skipped=$((total_skipped + ${skipped:-0}))
+    if [[ -n $sanitizer && ${passed:-0} -gt 0 ]]; then
+      # memcheck slows kernels 10-100x: bound each binary so one slow suite cannot eat the lease
+      if timeout 600 "$sanitizer" --tool memcheck --error-exitcode 99 "$bin" --gtest_filter='*Cuda*' \
           >"$out/$name.memcheck.log" 2>&1; then
         mem=clean
       else
@@ -45,10 +49,14 @@ run_checks() {  # $1 = directory holding tests/ (test binaries); $2 = where resu
         status=1
       fi
     else
-      mem="no compute-sanitizer"
+      mem=$([[ -z $sanitizer ]] && echo "no compute-sanitizer" || echo "not run (nothing passed)")
     fi
     printf '%-22s %6s %6s %7s  %s\n' "$name" "${passed:-0}" "${failed:-0}" "${skipped:-0}" "$mem"
   done
+  if [[ $total_passed -eq 0 && $total_skipped -gt 0 ]]; then
+    echo "no CUDA test ran: every one skipped (no usable GPU; see the *.log files)" >&2
+    status=1
+  fi
   return $status
 }
 
@@ -80,7 +88,7 @@ case "$mode" in
     cp "$root/build-gpu/aisle" "$dest/" 2>/dev/null || true
     cp -P "$root"/build-gpu/src/libaisle.so* "$dest/lib/"
     # Non-CUDA shared libraries (the GPU machine has its own CUDA toolkit and C library).
-    for f in "$dest"/tests/* "$dest"/bench/* "$dest"/lib/libaisle.so; do ldd "$f" 2>/dev/null; done \
+    for f in "$dest"/tests/* "$dest"/bench/* "$dest"/aisle "$dest"/lib/libaisle.so; do ldd "$f" 2>/dev/null; done \
       | awk '/=> \// {print $3}' | sort -u \
       | grep -Ev '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so|/usr/local/cuda|libcuda\.so|libaisle' \
       | while read -r lib; do cp -L "$lib" "$dest/lib/"; done
@@ -90,6 +98,12 @@ case "$mode" in
     ;;
   run)
     export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+    # No cuBLAS in the toolkit there? Use the copy that ships with PyTorch's pip wheels.
+    if ! ls /usr/local/cuda/lib64/libcublas.so.* >/dev/null 2>&1; then
+      for d in $(python3 -c 'import nvidia, os; print(" ".join(os.path.join(p, s, "lib") for p in nvidia.__path__ for s in os.listdir(p)))' 2>/dev/null); do
+        [[ -d $d ]] && LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"
+      done
+    fi
     out=${OUT:-$here/results}
     run_checks "$here/tests" "$out"
     status=$?

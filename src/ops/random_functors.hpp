@@ -5,6 +5,7 @@
 
 #include "aisle/tensor/random.hpp"
 #include "src/ops/math.hpp"
+#include "src/ops/unfused_madd.hpp"
 
 namespace aisle::detail {
 
@@ -39,7 +40,8 @@ AISLE_HD inline void random_block(const RandomParams& p, int64_t block, T* out, 
       else u[j] = uniform_double(w.v[2 * j], w.v[2 * j + 1]);
     }
     if constexpr (Kind == RandomKind::uniform) {
-      for (int64_t j = 0; j < per; ++j) vals[j] = static_cast<T>(p.a + (p.b - p.a) * u[j]);
+      // Unfused: nvcc would contract low + span * u into an FMA and break CPU/GPU equality.
+      for (int64_t j = 0; j < per; ++j) vals[j] = static_cast<T>(madd_unfused(p.a, p.b - p.a, u[j]));
     } else if constexpr (Kind == RandomKind::dropout) {
       for (int64_t j = 0; j < per; ++j) vals[j] = u[j] < p.a ? T(0) : static_cast<T>(p.b);
     } else {  // Box-Muller on pairs; 1 - u lies in (0, 1], so the log is finite

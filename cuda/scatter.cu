@@ -2,6 +2,8 @@
 // Duplicate indices are summed deterministically: a stable radix sort of (index, position) pairs
 // groups equal indices with positions ascending, then one block per run sums its rows in that
 // order. No float atomics, so results are identical run to run and match the CPU bit for bit.
+#include <climits>
+
 #include <cub/device/device_radix_sort.cuh>
 #include <cub/device/device_run_length_encode.cuh>
 #include <cub/device/device_scan.cuh>
@@ -96,6 +98,8 @@ struct Runs {
 template <class I>
 Runs sort_into_runs(const Tensor& index, int64_t bound, const char* op) {
   const int64_t n = index.numel();
+  // cub::DeviceRunLengthEncode::Encode counts its items in an int.
+  AISLE_CHECK(n <= INT_MAX, op, ": ", n, " indices exceed the CUDA limit of ", INT_MAX, " per call");
   const Device dev = index.device();
   cudaStream_t s = stream_of(index);
   Tensor keys = Tensor::empty({n}, DType::i64, dev), pos = Tensor::empty({n}, DType::i64, dev);

@@ -112,6 +112,18 @@ TEST(Autograd, SparseLeavesAccumulateRowPieces) {
   EXPECT_THROW((table * 2.0).set_sparse(true), Error);
 }
 
+TEST(Autograd, ReshapeAndFlattenPassGradientsThrough) {
+  Generator gen(3);
+  const Tensor x = testing::random_tensor({2, 3, 4}, gen);
+  EXPECT_TRUE(testing::gradients_match(
+      [](const std::vector<Var>& v) { return reshape(v[0], {4, -1}) * reshape(reshape(v[0], {6, 4}), {4, 6}); }, {x}));
+  EXPECT_TRUE(testing::gradients_match([](const std::vector<Var>& v) { return square(flatten(v[0])); }, {x}));
+  Var p = Var::parameter(x);
+  Var r = reshape(p, {24});
+  EXPECT_TRUE(r.value().shares_storage(p.value()));  // a view, not a copy
+  EXPECT_THROW(reshape(p, {5, 5}), Error);
+}
+
 TEST(Autograd, OnlyFloatingTensorsRequireGrad) {
   EXPECT_THROW(Var::parameter(Tensor::zeros({2}, DType::i64)), Error);
   Var w = Var::parameter(Tensor::zeros({2}, DType::f32), "weight");

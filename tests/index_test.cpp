@@ -363,7 +363,7 @@ TEST(Index, IndexErrorsNameTheOpAndTheIndex) {
 
 TEST(IndexCuda, DifferentiableOpsMatchCpuBitForBit) {
   AISLE_SKIP_WITHOUT_CUDA();
-  Generator gen(11);
+  Generator gen(testing::fresh_seed());
   const Tensor a = random_tensor({33, 5, 7}, gen, DType::f32), b = random_tensor({33, 2, 7}, gen, DType::f32);
   const Tensor e = random_tensor({33, 0, 7}, gen, DType::f32);
   for (int64_t axis : {0, 1, 2}) {
@@ -425,7 +425,7 @@ TEST(IndexCuda, DataMovementMatchesCpuForEveryDtypeAndAlignment) {
     }
   }
   // Backward kernels directly, f32 and f64, with many duplicates.
-  Generator gen(12);
+  Generator gen(testing::fresh_seed());
   for (DType dt : {DType::f32, DType::f64}) {
     const Tensor dy = random_tensor({7, 500, 3}, gen, dt);
     const Tensor idx = random_ids({500}, 9, gen);

@@ -475,7 +475,7 @@ TEST(Loss, CrossEntropyRejectsBadTargets) {
 
 TEST(LossCuda, PointLossesMatchCpu) {
   AISLE_SKIP_WITHOUT_CUDA();
-  Generator gen(20);
+  Generator gen(testing::fresh_seed());
   for (const Shape& shape : {Shape{}, Shape{1}, Shape{33}, Shape{64, 129}}) {
     const Tensor a = random_tensor(shape, gen, DType::f32, -3, 3),
                  b = random_tensor(shape, gen, DType::f32, -3, 3);
@@ -511,7 +511,7 @@ TEST(LossCuda, PointLossesMatchCpu) {
 
 TEST(LossCuda, CrossEntropyMatchesCpuOnWarpAndBlockRows) {
   AISLE_SKIP_WITHOUT_CUDA();
-  Generator gen(21);
+  Generator gen(testing::fresh_seed());
   struct Case {
     int64_t n, c;
   };
@@ -561,7 +561,7 @@ TEST(LossCuda, CrossEntropyReportsBadTargetsWithRow) {
 
 TEST(LossCuda, BackwardFunctionsMatchCpuDirectly) {
   AISLE_SKIP_WITHOUT_CUDA();
-  Generator gen(22);
+  Generator gen(testing::fresh_seed());
   const Tensor a = random_tensor({17, 3}, gen, DType::f32, -3, 3),
                b = random_tensor({17, 3}, gen, DType::f32, -3, 3);
   const Tensor dy = random_tensor({17, 3}, gen, DType::f32);

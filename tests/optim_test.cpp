@@ -775,7 +775,7 @@ Inputs on(const Inputs& in, Device d) {
 
 TEST(OptimCuda, DenseKernelsMatchCpu) {
   AISLE_SKIP_WITHOUT_CUDA();
-  Generator gen(20);
+  Generator gen(testing::fresh_seed());
   for (DType dtype : {DType::f32, DType::f64}) {
     for (const Shape& shape : {Shape{1}, Shape{1000, 37}, Shape{3, 5, 7}}) {
       const Inputs in = random_inputs(shape, dtype, gen);
@@ -798,7 +798,7 @@ TEST(OptimCuda, DenseKernelsMatchCpu) {
 
 TEST(OptimCuda, SparseKernelsMatchCpu) {
   AISLE_SKIP_WITHOUT_CUDA();
-  Generator gen(21);
+  Generator gen(testing::fresh_seed());
   for (DType dtype : {DType::f32, DType::f64}) {
     for (int64_t cols : {1, 16, 300}) {
       const Inputs in = random_inputs({500, cols}, dtype, gen);
@@ -842,7 +842,7 @@ TEST(OptimCuda, SparseKernelsRejectBadIdsOnTheDevice) {
 
 TEST(OptimCuda, OptimizersMatchCpuOnEmbeddingTraining) {
   AISLE_SKIP_WITHOUT_CUDA();
-  Generator gen(22);
+  Generator gen(testing::fresh_seed());
   const Tensor init = random_tensor({50, 8}, gen, DType::f32);
   const Tensor dense_init = random_tensor({8, 1}, gen, DType::f32);
   for (const OptimCase& c : all_cases()) {

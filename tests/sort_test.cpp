@@ -367,7 +367,7 @@ TEST(Sort, BadInputsAreReportedWithTheValues) {
 
 TEST(SortCuda, TopKAndSortMatchCpuExactly) {
   AISLE_SKIP_WITHOUT_CUDA();
-  std::mt19937_64 rng(21);
+  std::mt19937_64 rng(testing::fresh_seed());
   for_each_sortable_dtype([&](auto tag) {
     using T = decltype(tag);
     for (const Shape& shape : {Shape{64, 300}, Shape{2, 3, 40}, Shape{5000}, Shape{7, 1}, Shape{1, 20000}}) {
@@ -401,7 +401,7 @@ TEST(SortCuda, TopKAndSortMatchCpuExactly) {
 
 TEST(SortCuda, UniqueMatchesCpuExactly) {
   AISLE_SKIP_WITHOUT_CUDA();
-  std::mt19937_64 rng(22);
+  std::mt19937_64 rng(testing::fresh_seed());
   for_each_sortable_dtype([&](auto tag) {
     using T = decltype(tag);
     for (const Shape& shape : {Shape{1}, Shape{30, 70}, Shape{300000}}) {
@@ -420,7 +420,7 @@ TEST(SortCuda, UniqueMatchesCpuExactly) {
 
 TEST(SortCuda, BincountMatchesCpuExactly) {
   AISLE_SKIP_WITHOUT_CUDA();
-  Generator gen(23);
+  Generator gen(testing::fresh_seed());
   for (DType dt : {DType::i32, DType::i64}) {
     const Tensor ids = testing::random_ids({100000}, 5000, gen, dt);
     const Tensor ids_g = ids.to(testing::gpu());

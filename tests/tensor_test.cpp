@@ -128,7 +128,7 @@ TEST(Tensor, BadInputsNameTheProblem) {
 
 TEST(TensorCuda, DeviceRoundTripAndCasts) {
   AISLE_SKIP_WITHOUT_CUDA();
-  Generator gen(3);
+  Generator gen(testing::fresh_seed());
   const Tensor h = testing::random_tensor({37, 5}, gen, DType::f32);
   const Tensor d = h.to(testing::gpu());
   EXPECT_TRUE(d.is_cuda());

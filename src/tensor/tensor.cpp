@@ -33,6 +33,12 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     return;
   }
 #if AISLE_WITH_CUDA
+  if (src_device.is_cuda() && dst_device.is_cuda() && src_device.index != dst_device.index) {
+    // The copy runs on the source device's stream; the destination block may still have work
+    // queued on its own device's stream (e.g. the fill that made it), so let that finish first.
+    cuda::use_device(dst_device.index);
+    AISLE_CUDA_CHECK(cudaStreamSynchronize(cuda::stream(dst_device.index)));
+  }
   const int dev = src_device.is_cuda() ? src_device.index : dst_device.index;
   cuda::use_device(dev);
   AISLE_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDefault, cuda::stream(dev)));

@@ -1,12 +1,30 @@
 #include "support/testing.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
 #include <sstream>
 
 #include "aisle/autograd/grad_mode.hpp"
 #include "aisle/ops/random.hpp"
 
 namespace aisle::testing {
+
+uint64_t fresh_seed() {
+  uint64_t seed;
+  if (const char* env = std::getenv("AISLE_TEST_SEED")) {
+    seed = std::strtoull(env, nullptr, 10);
+  } else {
+    std::random_device rd;
+    seed = (uint64_t{rd()} << 32) | rd();
+  }
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::printf("[   SEED   ] %s.%s: AISLE_TEST_SEED=%llu\n", info ? info->test_suite_name() : "?",
+              info ? info->name() : "?", static_cast<unsigned long long>(seed));
+  ::testing::Test::RecordProperty("seed", std::to_string(seed));
+  return seed;
+}
 
 Tensor random_tensor(const Shape& shape, Generator& gen, DType dtype, double low, double high) {
   return ops::uniform(shape, gen, low, high, dtype);

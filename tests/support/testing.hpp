@@ -22,6 +22,10 @@ namespace aisle::testing {
 
 inline Device gpu() { return Device::cuda(0); }
 
+// Seed for CUDA parity tests: fresh on every run, because a kernel must match its CPU twin on any
+// input, not on one lucky draw. It is printed; set AISLE_TEST_SEED=<seed> to replay a failure.
+uint64_t fresh_seed();
+
 // Uniform values in [low, high) on the CPU (f32 or f64), from a Generator the test seeds.
 Tensor random_tensor(const Shape& shape, Generator& gen, DType dtype = DType::f64,
                      double low = -1.0, double high = 1.0);

@@ -36,16 +36,7 @@ Tensor naive_bags(const Tensor& table, const std::vector<int64_t>& ids, const st
   return Tensor::from_vector(out, {bags, dim});
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
-#define EXPECT_MESSAGE_HAS(message, text) EXPECT_NE((message).find(text), std::string::npos) << (message)
 
 TEST(Embedding, ForwardMatchesNaiveLoopsInEveryMode) {
   Generator gen(1);
@@ -187,7 +178,7 @@ TEST(Embedding, BadOffsetsAreRejectedWithTheirValues) {
   const Tensor table = Tensor::zeros({5, 3});
   const Tensor ids = Tensor::from_vector<int64_t>({0, 1, 2, 3});
   auto bag = [&](std::vector<int64_t> off) {
-    return error_of([&] { ops::embedding_bag(table, ids, Tensor::from_vector(off), BagMode::sum); });
+    return testing::error_message([&] { ops::embedding_bag(table, ids, Tensor::from_vector(off), BagMode::sum); });
   };
   const std::string not_zero = bag({1, 2, 4});
   EXPECT_MESSAGE_HAS(not_zero, "embedding_bag");
@@ -200,12 +191,12 @@ TEST(Embedding, BadOffsetsAreRejectedWithTheirValues) {
   EXPECT_MESSAGE_HAS(short_end, "(4), got 3");
   const std::string long_end = bag({0, 2, 5});
   EXPECT_MESSAGE_HAS(long_end, "(4), got 5");
-  const std::string empty = error_of([&] { ops::embedding_bag(table, ids, Tensor::zeros({0}, DType::i64), BagMode::sum); });
+  const std::string empty = testing::error_message([&] { ops::embedding_bag(table, ids, Tensor::zeros({0}, DType::i64), BagMode::sum); });
   EXPECT_MESSAGE_HAS(empty, "B+1 entries");
-  const std::string float_offsets = error_of([&] { ops::embedding_bag(table, ids, Tensor::zeros({2}), BagMode::sum); });
+  const std::string float_offsets = testing::error_message([&] { ops::embedding_bag(table, ids, Tensor::zeros({2}), BagMode::sum); });
   EXPECT_MESSAGE_HAS(float_offsets, "offsets must be an i32 or i64");
   // The backward functions validate offsets the same way.
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::embedding_bag_backward(ids, Tensor::from_vector<int64_t>({0, 5, 4}), Tensor::zeros({2, 3}),
                                                    BagMode::sum);
                      }),
@@ -216,33 +207,33 @@ TEST(Embedding, BadIdsAndArgumentsNameTheProblem) {
   const Tensor table = Tensor::zeros({5, 3});
   const Tensor off = Tensor::from_vector<int64_t>({0, 1, 3});
   for (int64_t bad : {5, -1, 1000}) {
-    const std::string m = error_of([&] {
+    const std::string m = testing::error_message([&] {
       ops::embedding_bag(table, Tensor::from_vector<int64_t>({0, bad, 1}), off, BagMode::mean);
     });
     EXPECT_MESSAGE_HAS(m, "embedding_bag");
     EXPECT_MESSAGE_HAS(m, "index " + std::to_string(bad));
     EXPECT_MESSAGE_HAS(m, "[0, 5)");
   }
-  const std::string dw = error_of([&] {
+  const std::string dw = testing::error_message([&] {
     ops::embedding_bag_weights_backward(table, Tensor::from_vector<int32_t>({0, 7, 1}), off, Tensor::zeros({2, 3}));
   });
   EXPECT_MESSAGE_HAS(dw, "embedding_bag_weights_backward: index 7");
   const Tensor ids = Tensor::from_vector<int64_t>({0, 1, 2});
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::embedding_bag(table, ids, off, BagMode::mean, Tensor::ones({3})); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag(table, ids, off, BagMode::mean, Tensor::ones({3})); }),
                      "only supported in sum mode, got mode mean");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::embedding_bag(table, ids, off, BagMode::sum, Tensor::ones({2})); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag(table, ids, off, BagMode::sum, Tensor::ones({2})); }),
                      "per_sample_weights [2] f32 cpu must hold one weight per id, ids [3] i64 cpu");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::embedding_bag(table, ids, off, BagMode::sum, Tensor::ones({3}, DType::f64)); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag(table, ids, off, BagMode::sum, Tensor::ones({3}, DType::f64)); }),
                      "have different dtypes");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::embedding_bag(table, ids.reshape({3, 1}), off, BagMode::sum); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag(table, ids.reshape({3, 1}), off, BagMode::sum); }),
                      "ids must be 1-D (all bags concatenated), got [3, 1] i64 cpu");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::embedding_bag(table, Tensor::zeros({3}), off, BagMode::sum); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag(table, Tensor::zeros({3}), off, BagMode::sum); }),
                      "embedding_bag: ids must be an i32 or i64 index tensor, got [3] f32 cpu");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::embedding_bag(Tensor::zeros({15}), ids, off, BagMode::sum); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag(Tensor::zeros({15}), ids, off, BagMode::sum); }),
                      "table must be 2-D [N, D], got [15] f32 cpu");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::embedding_bag_backward(ids, off, Tensor::zeros({3, 3}), BagMode::sum); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag_backward(ids, off, Tensor::zeros({3, 3}), BagMode::sum); }),
                      "dy [3, 3] f32 cpu must be [B, D] with one row per bag (2 bags");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::embedding_bag_weights_backward(table, ids, off, Tensor::zeros({2, 4})); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag_weights_backward(table, ids, off, Tensor::zeros({2, 4})); }),
                      "different embedding widths");
 }
 
@@ -292,7 +283,7 @@ TEST(EmbeddingCuda, MatchesCpu) {
   EXPECT_TRUE(all_close(zeros, Tensor::zeros({3, 37}), 0, 0));
   // Bad ids are reported with the id and range, and the flag is cleared for the next call.
   const Tensor two = Tensor::from_vector<int64_t>({0, 2}, g);
-  const std::string m = error_of([&] {
+  const std::string m = testing::error_message([&] {
     ops::embedding_bag(table.to(g), Tensor::from_vector<int64_t>({1, 300}, g), two, BagMode::sum);
   });
   EXPECT_MESSAGE_HAS(m, "embedding_bag: index 300");

@@ -132,22 +132,14 @@ TEST(LayerNorm, EmptyBatch) {
   EXPECT_EQ(g.dbeta.to_vector<double>(), std::vector<double>(4, 0.0));
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(LayerNorm, BadInputsNameTheOpAndShapes) {
   const Tensor x = Tensor::zeros({2, 3});
-  const std::string m = message_of([&] { ops::layer_norm(x, Tensor::ones({4}), Tensor::zeros({4})); });
+  const std::string m = testing::error_message([&] { ops::layer_norm(x, Tensor::ones({4}), Tensor::zeros({4})); });
   EXPECT_NE(m.find("layer_norm"), std::string::npos) << m;
   EXPECT_NE(m.find("gamma [4]"), std::string::npos) << m;
   EXPECT_NE(m.find("[2, 3]"), std::string::npos) << m;
-  const std::string half = message_of([&] { ops::layer_norm(x, Tensor::ones({3}), Tensor()); });
+  const std::string half = testing::error_message([&] { ops::layer_norm(x, Tensor::ones({3}), Tensor()); });
   EXPECT_NE(half.find("together"), std::string::npos) << half;
   EXPECT_THROW(ops::layer_norm(x, Tensor::ones({3}, DType::f64), Tensor::zeros({3}, DType::f64)), Error);
   EXPECT_THROW(ops::layer_norm(Tensor::zeros({2, 3}, DType::i64), Tensor(), Tensor()), Error);
@@ -155,7 +147,7 @@ TEST(LayerNorm, BadInputsNameTheOpAndShapes) {
   EXPECT_THROW(ops::layer_norm(Tensor::zeros({}), Tensor(), Tensor()), Error);
   EXPECT_THROW(ops::layer_norm(x, Tensor(), Tensor(), -1.0), Error);
   const ops::LayerNormResult r = ops::layer_norm(x, Tensor(), Tensor());
-  const std::string b = message_of([&] { ops::layer_norm_backward(x, Tensor(), r.mean.reshape({1, 2}), r.rstd, x); });
+  const std::string b = testing::error_message([&] { ops::layer_norm_backward(x, Tensor(), r.mean.reshape({1, 2}), r.rstd, x); });
   EXPECT_NE(b.find("layer_norm_backward: mean [1, 2]"), std::string::npos) << b;
   EXPECT_THROW(ops::layer_norm_backward(x, Tensor(), r.mean, r.rstd, Tensor::zeros({3, 2})), Error);
 }

@@ -85,14 +85,6 @@ Tensor expected(const std::vector<double>& per, const Shape& shape, Reduction r,
   return Tensor::scalar(r == Reduction::sum ? s : s / count);
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -418,54 +410,54 @@ TEST(LossGrad, OnlyRequestedInputsReceiveGradients) {
 TEST(Loss, ShapeDtypeMismatchesNameBothTensors) {
   const Tensor a = Tensor::zeros({2, 3}, DType::f64), b = Tensor::zeros({3, 2}, DType::f64);
   for (const std::string& m :
-       {message_of([&] { ops::mse_loss(a, b); }), message_of([&] { ops::bce_with_logits(a, b); }),
-        message_of([&] { ops::bpr_loss(a, b); }), message_of([&] { ops::huber_loss(a, b); }),
-        message_of([&] { ops::mse_loss_backward(a, b, Tensor::scalar(1.0)); })}) {
+       {testing::error_message([&] { ops::mse_loss(a, b); }), testing::error_message([&] { ops::bce_with_logits(a, b); }),
+        testing::error_message([&] { ops::bpr_loss(a, b); }), testing::error_message([&] { ops::huber_loss(a, b); }),
+        testing::error_message([&] { ops::mse_loss_backward(a, b, Tensor::scalar(1.0)); })}) {
     EXPECT_TRUE(contains(m, "[2, 3]") && contains(m, "[3, 2]")) << m;
     EXPECT_TRUE(contains(m, "loss") || contains(m, "bce_with_logits")) << m;
   }
-  const std::string dt = message_of([&] { ops::mse_loss(a, a.to(DType::f32)); });
+  const std::string dt = testing::error_message([&] { ops::mse_loss(a, a.to(DType::f32)); });
   EXPECT_TRUE(contains(dt, "mse_loss") && contains(dt, "f32") && contains(dt, "f64")) << dt;
   const std::string w =
-      message_of([&] { ops::bce_with_logits(a, a, Reduction::mean, Tensor::ones({3}, DType::f64)); });
+      testing::error_message([&] { ops::bce_with_logits(a, a, Reduction::mean, Tensor::ones({3}, DType::f64)); });
   EXPECT_TRUE(contains(w, "weights") && contains(w, "[3]") && contains(w, "[2, 3]")) << w;
   const std::string ints =
-      message_of([&] { ops::mse_loss(Tensor::zeros({2}, DType::i64), Tensor::zeros({2}, DType::i64)); });
+      testing::error_message([&] { ops::mse_loss(Tensor::zeros({2}, DType::i64), Tensor::zeros({2}, DType::i64)); });
   EXPECT_TRUE(contains(ints, "mse_loss") && contains(ints, "f32 or f64")) << ints;
-  const std::string delta = message_of([&] { ops::huber_loss(a, a, 0.0); });
+  const std::string delta = testing::error_message([&] { ops::huber_loss(a, a, 0.0); });
   EXPECT_TRUE(contains(delta, "huber_loss") && contains(delta, "delta")) << delta;
-  const std::string dy = message_of([&] {
+  const std::string dy = testing::error_message([&] {
     ops::huber_loss_backward(a, a, Tensor::ones({2, 3}, DType::f64), 1.0, Reduction::mean);
   });
   EXPECT_TRUE(contains(dy, "dy") && contains(dy, "[2, 3]") && contains(dy, "mean")) << dy;
   const std::string dy2 =
-      message_of([&] { ops::bpr_loss_backward(a, a, Tensor::scalar(1.0), Reduction::none); });
+      testing::error_message([&] { ops::bpr_loss_backward(a, a, Tensor::scalar(1.0), Reduction::none); });
   EXPECT_TRUE(contains(dy2, "bpr_loss_backward") && contains(dy2, "none")) << dy2;
 }
 
 TEST(Loss, CrossEntropyRejectsBadTargets) {
   const Tensor x = Tensor::zeros({4, 5}, DType::f64);
   for (int64_t bad : {5, -1, 1000}) {
-    const std::string m = message_of([&] {
+    const std::string m = testing::error_message([&] {
       ops::cross_entropy(x, Tensor::from_vector<int64_t>({0, 4, bad, 1}));
     });
     EXPECT_TRUE(contains(m, "cross_entropy") && contains(m, "target " + std::to_string(bad)) &&
                 contains(m, "row 2") && contains(m, "C = 5"))
         << m;
-    const std::string mb = message_of([&] {
+    const std::string mb = testing::error_message([&] {
       ops::cross_entropy_backward(x, Tensor::from_vector<int32_t>({0, 4, static_cast<int32_t>(bad), 1}),
                                   Tensor::scalar(1.0));
     });
     EXPECT_TRUE(contains(mb, "target " + std::to_string(bad)) && contains(mb, "row 2")) << mb;
   }
-  const std::string fl = message_of([&] { ops::cross_entropy(x, Tensor::zeros({4}, DType::f32)); });
+  const std::string fl = testing::error_message([&] { ops::cross_entropy(x, Tensor::zeros({4}, DType::f32)); });
   EXPECT_TRUE(contains(fl, "cross_entropy") && contains(fl, "targets") && contains(fl, "i32 or i64")) << fl;
-  const std::string len = message_of([&] { ops::cross_entropy(x, Tensor::zeros({3}, DType::i64)); });
+  const std::string len = testing::error_message([&] { ops::cross_entropy(x, Tensor::zeros({3}, DType::i64)); });
   EXPECT_TRUE(contains(len, "[3] i64") && contains(len, "[4, 5] f64")) << len;
   const std::string dim =
-      message_of([&] { ops::cross_entropy(Tensor::zeros({5}, DType::f64), Tensor::zeros({5}, DType::i64)); });
+      testing::error_message([&] { ops::cross_entropy(Tensor::zeros({5}, DType::f64), Tensor::zeros({5}, DType::i64)); });
   EXPECT_TRUE(contains(dim, "2-D") && contains(dim, "[5] f64")) << dim;
-  const std::string ign = message_of([&] {
+  const std::string ign = testing::error_message([&] {
     ops::cross_entropy(x, Tensor::from_vector<int64_t>({0, -100, 1, 2}), -1);
   });
   EXPECT_TRUE(contains(ign, "target -100") && contains(ign, "row 1")) << ign;
@@ -544,18 +536,18 @@ TEST(LossCuda, CrossEntropyReportsBadTargetsWithRow) {
   AISLE_SKIP_WITHOUT_CUDA();
   const Tensor x = Tensor::zeros({4, 5}, DType::f32, testing::gpu());
   const Tensor t = Tensor::from_vector<int64_t>({0, 4, 9, 1}, testing::gpu());
-  const std::string m = message_of([&] { ops::cross_entropy(x, t); });
+  const std::string m = testing::error_message([&] { ops::cross_entropy(x, t); });
   EXPECT_TRUE(contains(m, "target 9") && contains(m, "row 2") && contains(m, "C = 5")) << m;
-  const std::string mb = message_of(
+  const std::string mb = testing::error_message(
       [&] { ops::cross_entropy_backward(x, t, Tensor::full({}, 1.0, DType::f32, testing::gpu())); });
   EXPECT_TRUE(contains(mb, "target 9") && contains(mb, "row 2")) << mb;
   // The device error slot is cleared: a valid call afterwards succeeds.
   EXPECT_NO_THROW(ops::cross_entropy(x, Tensor::from_vector<int64_t>({0, 4, 3, 1}, testing::gpu())));
-  const std::string dev = message_of([&] {
+  const std::string dev = testing::error_message([&] {
     ops::cross_entropy(x, Tensor::from_vector<int64_t>({0, 4, 3, 1}));
   });
   EXPECT_TRUE(contains(dev, "different devices")) << dev;
-  const std::string dev2 = message_of([&] { ops::mse_loss(x, Tensor::zeros({4, 5})); });
+  const std::string dev2 = testing::error_message([&] { ops::mse_loss(x, Tensor::zeros({4, 5})); });
   EXPECT_TRUE(contains(dev2, "mse_loss") && contains(dev2, "cuda:0") && contains(dev2, "cpu")) << dev2;
 }
 

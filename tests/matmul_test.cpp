@@ -178,27 +178,19 @@ TEST(Bmm, GradientsForAllFlagCombinations) {
       }
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(Matmul, BadInputsNameTheOpAndShapes) {
-  const std::string m = message_of([] { ops::matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5})); });
+  const std::string m = testing::error_message([] { ops::matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5})); });
   EXPECT_NE(m.find("matmul"), std::string::npos) << m;
   EXPECT_NE(m.find("[2, 3]"), std::string::npos) << m;
   EXPECT_NE(m.find("[4, 5]"), std::string::npos) << m;
-  const std::string t = message_of([] { ops::matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}), true, true); });
+  const std::string t = testing::error_message([] { ops::matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}), true, true); });
   EXPECT_NE(t.find("trans_a = true"), std::string::npos) << t;
-  const std::string b = message_of([] { ops::bmm(Tensor::zeros({2, 2, 3}), Tensor::zeros({3, 3, 4})); });
+  const std::string b = testing::error_message([] { ops::bmm(Tensor::zeros({2, 2, 3}), Tensor::zeros({3, 3, 4})); });
   EXPECT_NE(b.find("bmm"), std::string::npos) << b;
   EXPECT_NE(b.find("[2, 2, 3]"), std::string::npos) << b;
   EXPECT_NE(b.find("[3, 3, 4]"), std::string::npos) << b;
-  const std::string bk = message_of([] { ops::bmm(Tensor::zeros({2, 2, 3}), Tensor::zeros({2, 4, 4})); });
+  const std::string bk = testing::error_message([] { ops::bmm(Tensor::zeros({2, 2, 3}), Tensor::zeros({2, 4, 4})); });
   EXPECT_NE(bk.find("inner dimensions"), std::string::npos) << bk;
   EXPECT_THROW(ops::matmul(Tensor::zeros({2, 3}), Tensor::zeros({3, 4}, DType::f64)), Error);
   EXPECT_THROW(ops::matmul(Tensor::zeros({2, 3}, DType::i64), Tensor::zeros({3, 4}, DType::i64)), Error);
@@ -236,7 +228,7 @@ TEST(MatmulCuda, ForwardAndBackwardMatchCpu) {
   EXPECT_EQ(ops::bmm(Tensor::zeros({0, 2, 3}, DType::f32, testing::gpu()),
                      Tensor::zeros({0, 3, 4}, DType::f32, testing::gpu())).shape(), (Shape{0, 2, 4}));
   // Device mismatch names both tensors.
-  const std::string m = message_of([&] { ops::matmul(Tensor::zeros({2, 3}, DType::f32, testing::gpu()), Tensor::zeros({3, 4})); });
+  const std::string m = testing::error_message([&] { ops::matmul(Tensor::zeros({2, 3}, DType::f32, testing::gpu()), Tensor::zeros({3, 4})); });
   EXPECT_NE(m.find("different devices"), std::string::npos) << m;
 }
 

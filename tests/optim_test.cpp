@@ -74,19 +74,10 @@ void expect_only_rows_changed(const Tensor& before, const Tensor& after, const s
   }
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 #define EXPECT_ERROR_HAS(stmt, ...)                                              \
   do {                                                                           \
-    const std::string message_ = error_of([&] { stmt; });                        \
+    const std::string message_ = testing::error_message([&] { stmt; });          \
     for (const char* part_ : {__VA_ARGS__})                                      \
       EXPECT_NE(message_.find(part_), std::string::npos) << "'" << part_ << "' not in: " << message_; \
   } while (0)

@@ -163,14 +163,6 @@ void for_each_sortable_dtype(F&& f) {
   f(int64_t{});
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // ---- CPU ------------------------------------------------------------------------------------
 
@@ -326,40 +318,40 @@ TEST(Sort, BincountSumsWeightsInTheirDtype) {
 
 TEST(Sort, BadInputsAreReportedWithTheValues) {
   const Tensor x = Tensor::zeros({2, 3});
-  std::string m = error_of([&] { ops::topk(x, 5); });
+  std::string m = testing::error_message([&] { ops::topk(x, 5); });
   EXPECT_NE(m.find("topk"), std::string::npos) << m;
   EXPECT_NE(m.find("k = 5"), std::string::npos) << m;
   EXPECT_NE(m.find("n = 3"), std::string::npos) << m;
   EXPECT_NE(m.find("[2, 3] f32 cpu"), std::string::npos) << m;
-  m = error_of([&] { ops::topk(x, -1); });
+  m = testing::error_message([&] { ops::topk(x, -1); });
   EXPECT_NE(m.find("k = -1"), std::string::npos) << m;
-  m = error_of([&] { ops::topk(x.to(DType::u8), 1); });
+  m = testing::error_message([&] { ops::topk(x.to(DType::u8), 1); });
   EXPECT_NE(m.find("topk"), std::string::npos) << m;
   EXPECT_NE(m.find("u8"), std::string::npos) << m;
-  m = error_of([&] { ops::sort(x.to(DType::bf16)); });
+  m = testing::error_message([&] { ops::sort(x.to(DType::bf16)); });
   EXPECT_NE(m.find("sort"), std::string::npos) << m;
   EXPECT_NE(m.find("bf16"), std::string::npos) << m;
-  m = error_of([&] { ops::sort(Tensor::scalar(1.0f)); });
+  m = testing::error_message([&] { ops::sort(Tensor::scalar(1.0f)); });
   EXPECT_NE(m.find("at least one axis"), std::string::npos) << m;
-  m = error_of([&] { ops::unique(x.to(DType::f16)); });
+  m = testing::error_message([&] { ops::unique(x.to(DType::f16)); });
   EXPECT_NE(m.find("unique"), std::string::npos) << m;
   EXPECT_THROW(ops::topk(Tensor(), 1), Error);
 
-  m = error_of([&] { ops::bincount(Tensor::from_vector<int64_t>({0, 2, -7, 1, -3})); });
+  m = testing::error_message([&] { ops::bincount(Tensor::from_vector<int64_t>({0, 2, -7, 1, -3})); });
   EXPECT_NE(m.find("bincount"), std::string::npos) << m;
   EXPECT_NE(m.find("-7"), std::string::npos) << m;
   EXPECT_NE(m.find("position 2"), std::string::npos) << m;
-  m = error_of([&] { ops::bincount(Tensor::zeros({4})); });
+  m = testing::error_message([&] { ops::bincount(Tensor::zeros({4})); });
   EXPECT_NE(m.find("bincount"), std::string::npos) << m;
   EXPECT_NE(m.find("[4] f32 cpu"), std::string::npos) << m;
-  m = error_of([&] { ops::bincount(Tensor::zeros({2, 2}, DType::i64)); });
+  m = testing::error_message([&] { ops::bincount(Tensor::zeros({2, 2}, DType::i64)); });
   EXPECT_NE(m.find("1-D"), std::string::npos) << m;
   const Tensor ids = Tensor::from_vector<int64_t>({0, 1, 1});
-  m = error_of([&] { ops::bincount(ids, 0, Tensor::ones({2})); });
+  m = testing::error_message([&] { ops::bincount(ids, 0, Tensor::ones({2})); });
   EXPECT_NE(m.find("weights [2] f32 cpu"), std::string::npos) << m;
-  m = error_of([&] { ops::bincount(ids, 0, Tensor::ones({3}, DType::i64)); });
+  m = testing::error_message([&] { ops::bincount(ids, 0, Tensor::ones({3}, DType::i64)); });
   EXPECT_NE(m.find("weights"), std::string::npos) << m;
-  m = error_of([&] { ops::bincount(ids, -2); });
+  m = testing::error_message([&] { ops::bincount(ids, -2); });
   EXPECT_NE(m.find("minlength"), std::string::npos) << m;
 }
 
@@ -434,7 +426,7 @@ TEST(SortCuda, BincountMatchesCpuExactly) {
   EXPECT_TRUE(identical(ops::bincount(Tensor::zeros({0}, DType::i64, testing::gpu()), 4),
                         Tensor::zeros({4}, DType::i64)));
   const Tensor bad = Tensor::from_vector<int32_t>({3, 0, 1, -5, 2, -1}).to(testing::gpu());
-  const std::string m = error_of([&] { ops::bincount(bad); });
+  const std::string m = testing::error_message([&] { ops::bincount(bad); });
   EXPECT_NE(m.find("-5"), std::string::npos) << m;
   EXPECT_NE(m.find("position 3"), std::string::npos) << m;
   EXPECT_THROW(ops::bincount(Tensor::zeros({3}, DType::i64, testing::gpu()), 0, Tensor::ones({3})), Error);

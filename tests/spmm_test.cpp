@@ -17,16 +17,7 @@ using testing::gradients_match;
 using testing::random_ids;
 using testing::random_tensor;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
-#define EXPECT_MESSAGE_HAS(message, text) EXPECT_NE((message).find(text), std::string::npos) << (message)
 
 // The dense [rows, cols] matrix of a CSR, from host copies with plain loops.
 std::vector<double> dense_of(const ops::Csr& a) {
@@ -204,77 +195,77 @@ TEST(Spmm, OperatorKeepsItsTransposeAndComposes) {
 
 TEST(Spmm, ValidationErrorsNameTheProblem) {
   const Tensor values = Tensor::from_vector<double>({1, 2, 3});
-  const std::string out_of_range = error_of([&] {
+  const std::string out_of_range = testing::error_message([&] {
     ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<int64_t>({0, 7, 1}), values, 2, 5);
   });
   EXPECT_MESSAGE_HAS(out_of_range, "make_csr: column id 7 of entry 1 (row 0) is out of range [0, 5)");
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 2}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 2, 5);
                      }),
                      "make_csr: row_ptr[2] = 2 must equal nnz = 3");
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 1, 3}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 3, 5);
                      }),
                      "row_ptr must be non-decreasing, but row_ptr[1] = 2 > row_ptr[2] = 1");
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::make_csr(Tensor::from_vector<int64_t>({1, 2, 3}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 2, 5);
                      }),
                      "row_ptr[0] must be 0, got 1");
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 3, 5);
                      }),
                      "row_ptr [3] i64 cpu must have rows + 1 = 4 entries");
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<double>({0, 1, 1}), values, 2, 5);
                      }),
                      "make_csr: col_idx must be an i32 or i64 index tensor, got [3] f64 cpu");
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<int64_t>({0, 1, 1}),
                                      Tensor::from_vector<int64_t>({1, 1, 1}), 2, 5);
                      }),
                      "make_csr: values must be f32 or f64, got [3] i64 cpu");
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<int64_t>({0, 1}), values, 2, 5);
                      }),
                      "col_idx [2] i64 cpu and values [3] f64 cpu must have one entry per non-zero");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::make_csr(Tensor::zeros({1}, DType::i64), Tensor::zeros({0}, DType::i64), Tensor::zeros({0}), -1, 5); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::make_csr(Tensor::zeros({1}, DType::i64), Tensor::zeros({0}, DType::i64), Tensor::zeros({0}), -1, 5); }),
                      "rows and cols must be non-negative, got [-1, 5]");
 
   const ops::Csr a = ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}), Tensor::from_vector<int64_t>({0, 4, 1}), values, 2, 5);
   EXPECT_EQ(a.describe(), "csr [2, 5] nnz 3 f64 cpu");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::spmm(a, Tensor::zeros({4, 2}, DType::f64)); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm(a, Tensor::zeros({4, 2}, DType::f64)); }),
                      "spmm: x [4, 2] f64 cpu must be [cols = 5, d] for csr [2, 5] nnz 3 f64 cpu");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::spmm(a, Tensor::zeros({5, 2})); }), "have different dtypes");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::spmm(a, Tensor::zeros({5}, DType::f64)); }), "must be [cols = 5, d]");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::spmm_values_backward(a, Tensor::zeros({5, 2}, DType::f64), Tensor::zeros({3, 2}, DType::f64)); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm(a, Tensor::zeros({5, 2})); }), "have different dtypes");
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm(a, Tensor::zeros({5}, DType::f64)); }), "must be [cols = 5, d]");
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm_values_backward(a, Tensor::zeros({5, 2}, DType::f64), Tensor::zeros({3, 2}, DType::f64)); }),
                      "spmm_values_backward: dy [3, 2] f64 cpu must be [rows = 2, d]");
   // A hand-assembled matrix that skipped make_csr still has its column ids checked.
   ops::Csr unchecked = a;
   unchecked.col_idx = Tensor::from_vector<int64_t>({0, 9, 1});
-  const std::string bad_col = error_of([&] { ops::spmm(unchecked, Tensor::zeros({5, 2}, DType::f64)); });
+  const std::string bad_col = testing::error_message([&] { ops::spmm(unchecked, Tensor::zeros({5, 2}, DType::f64)); });
   EXPECT_MESSAGE_HAS(bad_col, "spmm: index 9");
   EXPECT_MESSAGE_HAS(bad_col, "[0, 5)");
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::csr_transpose(unchecked); }), "csr_transpose: column id 9 of entry 1");
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::csr_transpose(unchecked); }), "csr_transpose: column id 9 of entry 1");
   ops::Csr short_ptr = a;
   short_ptr.row_ptr = Tensor::from_vector<int32_t>({0, 2, 3});
-  EXPECT_MESSAGE_HAS(error_of([&] { ops::spmm(short_ptr, Tensor::zeros({5, 2}, DType::f64)); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm(short_ptr, Tensor::zeros({5, 2}, DType::f64)); }),
                      "spmm: a.row_ptr must be i64 with rows + 1 = 3 entries, got [3] i32 cpu");
 
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::csr_from_coo(Tensor::from_vector<int64_t>({0, 1, 4}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 4, 2);
                      }),
                      "csr_from_coo: row id 4 at position 2 is out of range [0, 4)");
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::csr_from_coo(Tensor::from_vector<int64_t>({0, 1, 3}), Tensor::from_vector<int64_t>({0, -2, 1}), values, 4, 2);
                      }),
                      "csr_from_coo: column id -2 at position 1 is out of range [0, 2)");
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::csr_from_coo(Tensor::from_vector<int64_t>({0, 1}), Tensor::from_vector<int64_t>({0, 1, 1}), values, 4, 2);
                      }),
                      "must have one entry each per non-zero");
 
   const SparseOperator op(a);
-  EXPECT_MESSAGE_HAS(error_of([&] { spmm(op, Var(Tensor::ones({2}, DType::f64)), Var(Tensor::zeros({5, 2}, DType::f64))); }),
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { spmm(op, Var(Tensor::ones({2}, DType::f64)), Var(Tensor::zeros({5, 2}, DType::f64))); }),
                      "spmm: values Var([2] f64 cpu) must hold one value per non-zero of csr [2, 5] nnz 3 f64 cpu");
 }
 
@@ -336,7 +327,7 @@ TEST(SpmmCuda, MatchesCpu) {
   EXPECT_TRUE(all_close(ops::spmm(empty, x.to(g)), Tensor::zeros({3, 7}), 0, 0));
 
   // Validation of device inputs, and column ids checked in the kernel.
-  EXPECT_MESSAGE_HAS(error_of([&] {
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
                        ops::make_csr(Tensor::from_vector<int64_t>({0, 2, 3}, g), Tensor::from_vector<int64_t>({0, 7, 1}, g),
                                      Tensor::ones({3}, DType::f32, g), 2, 5);
                      }),
@@ -345,7 +336,7 @@ TEST(SpmmCuda, MatchesCpu) {
   std::vector<int64_t> cols = a64.col_idx.to_vector<int64_t>();
   cols[10] = 300;
   unchecked.col_idx = Tensor::from_vector(cols).to(g);
-  const std::string m = error_of([&] { ops::spmm(unchecked, x.to(g)); });
+  const std::string m = testing::error_message([&] { ops::spmm(unchecked, x.to(g)); });
   EXPECT_MESSAGE_HAS(m, "spmm: index 300");
   EXPECT_MESSAGE_HAS(m, "[0, 300)");
   EXPECT_NO_THROW(ops::spmm(on(a64, g), x.to(g)));  // the flag was cleared

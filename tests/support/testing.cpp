@@ -26,6 +26,15 @@ uint64_t fresh_seed() {
   return seed;
 }
 
+std::string error_message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
 Tensor random_tensor(const Shape& shape, Generator& gen, DType dtype, double low, double high) {
   return ops::uniform(shape, gen, low, high, dtype);
 }

@@ -12,6 +12,10 @@
 #include "aisle/tensor/tensor.hpp"
 
 // Skips the current test cleanly on machines (and builds) with no usable GPU.
+// Expects `message` (a std::string) to contain `text`, printing the message when it does not.
+#define EXPECT_MESSAGE_HAS(message, text) \
+  EXPECT_NE((message).find(text), std::string::npos) << "message: " << (message)
+
 #define AISLE_SKIP_WITHOUT_CUDA()                                                        \
   do {                                                                                   \
     if (!::aisle::cuda::is_available())                                                  \
@@ -44,6 +48,9 @@ double relative_error(const Tensor& actual, const Tensor& expected);
 Tensor dense_from_rows(const std::vector<ops::SparseRows>& rows, const Shape& shape);
 // The gradient a Var holds, dense or sparse, as a dense CPU tensor (zeros if none).
 Tensor dense_grad(const Var& v);
+
+// The message of the aisle::Error that f throws, or "(no error)" when it throws none.
+std::string error_message(const std::function<void()>& f);
 
 // ---- gradient checking -------------------------------------------------------------------
 struct GradcheckOptions {

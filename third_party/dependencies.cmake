@@ -6,6 +6,7 @@ find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # SHA-256 of dataset and artifact files
 find_package(MPI QUIET COMPONENTS CXX)  # optional: the distributed backends use it when present
 
 # --- CUDA backend ----------------------------------------------------------------------------

@@ -56,7 +56,13 @@ Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device
   AISLE_CHECK(data_ != nullptr, "cpu: out of memory allocating ", nbytes, " bytes");
 }
 
+Storage::Storage(void* data, size_t nbytes, Device device, std::shared_ptr<void> keep_alive)
+    : data_(data), nbytes_(nbytes), device_(device), external_(std::move(keep_alive)) {
+  AISLE_CHECK(external_ != nullptr, "Storage: external memory needs an owner to keep it alive");
+}
+
 Storage::~Storage() {
+  if (external_) return;  // the owner frees it
   if (device_.is_cuda()) {
 #if AISLE_WITH_CUDA
     cuda::deallocate(data_, device_.index);

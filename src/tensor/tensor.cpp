@@ -83,6 +83,15 @@ Tensor Tensor::arange(int64_t n, DType dtype, Device device) {
   return t;
 }
 
+Tensor Tensor::from_external(void* data, const Shape& shape, DType dtype,
+                             std::shared_ptr<void> keep_alive, Device device) {
+  for (int64_t d : shape)
+    AISLE_CHECK(d >= 0, "Tensor::from_external: negative dimension in shape ", shape_str(shape));
+  const size_t nbytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+  AISLE_CHECK(data != nullptr || nbytes == 0, "Tensor::from_external: null data for ", nbytes, " bytes");
+  return Tensor(std::make_shared<Storage>(data, nbytes, device, std::move(keep_alive)), 0, shape, dtype);
+}
+
 Tensor Tensor::from_host(const void* data, const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
   copy_bytes(t.raw_data(), device, data, Device::cpu(), t.nbytes());

@@ -9,6 +9,8 @@ packages=(
   libeigen3-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
+  libssl-dev                      # SHA-256 checksums of dataset files (libcrypto)
+  clang libclang-rt-14-dev        # libFuzzer for the delimited-file parser fuzzer
 )
 
 missing=()

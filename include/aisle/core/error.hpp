@@ -12,6 +12,13 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Bad input data: a file, a row, a dataset directory. The CLI exits with code 3 for these, 2 for
+// other errors in what the user asked for (flags, recipes).
+class DataError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 template <class... Args>
 std::string concat(const Args&... args) {
@@ -30,3 +37,11 @@ std::string concat(const Args&... args) {
   } while (0)
 
 #define AISLE_FAIL(...) throw ::aisle::Error(::aisle::detail::concat(__VA_ARGS__))
+
+#define AISLE_DATA_CHECK(cond, ...)                                   \
+  do {                                                                \
+    if (!(cond)) [[unlikely]]                                         \
+      throw ::aisle::DataError(::aisle::detail::concat(__VA_ARGS__)); \
+  } while (0)
+
+#define AISLE_DATA_FAIL(...) throw ::aisle::DataError(::aisle::detail::concat(__VA_ARGS__))

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <memory>
 
 #include "aisle/core/device.hpp"
 #include "aisle/device/caching_allocator.hpp"
@@ -15,6 +16,9 @@ namespace aisle {
 class Storage {
  public:
   Storage(size_t nbytes, Device device);
+  // Memory owned elsewhere (a memory-mapped file, a buffer of another library): the Storage keeps
+  // `keep_alive` until it dies and frees nothing itself.
+  Storage(void* data, size_t nbytes, Device device, std::shared_ptr<void> keep_alive);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -27,6 +31,7 @@ class Storage {
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_;
+  std::shared_ptr<void> external_;  // set for memory owned elsewhere
 };
 
 // Host-side block cache statistics and release (the CUDA equivalents are in device/cuda.hpp).

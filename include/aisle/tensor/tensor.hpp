@@ -29,6 +29,10 @@ class Tensor {
   // Copies `shape_numel(shape)` elements of `dtype` from host memory.
   static Tensor from_host(const void* data, const Shape& shape, DType dtype,
                           Device device = Device::cpu());
+  // A tensor over memory owned elsewhere (no copy), e.g. a memory-mapped dataset column.
+  // `keep_alive` owns the memory; it lives as long as any tensor or view over it.
+  static Tensor from_external(void* data, const Shape& shape, DType dtype,
+                              std::shared_ptr<void> keep_alive, Device device = Device::cpu());
   template <class T>
   static Tensor from_vector(const std::vector<T>& values, const Shape& shape,
                             Device device = Device::cpu()) {

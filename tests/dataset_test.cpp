@@ -83,6 +83,35 @@ TEST(Dataset, RoundTripsColumnsIdsFeaturesAndMeta) {
     EXPECT_NE(meta.find(part), std::string::npos) << part << "\n" << meta;
 }
 
+TEST(Dataset, PartsAndExtraTablesRoundTrip) {
+  TempDir tmp;
+  {
+    DatasetWriter w(tmp / "d");
+    const int64_t u = w.user_id("u"), a = w.item_id("a"), b = w.item_id("b");
+    w.add(u, a, 1, 0, Event::unknown, Part::train);
+    w.add(u, b, 1, 0, Event::unknown, Part::test);
+    DatasetWriter::Column& day = w.table_column("daily_sales", "day", DType::i64);
+    DatasetWriter::Column& units = w.table_column("daily_sales", "units", DType::f32);
+    for (int64_t k = 0; k < 3; ++k) {
+      day.push<int64_t>(k);
+      units.push<float>(2.5f * static_cast<float>(k));
+    }
+    EXPECT_THROW(w.table_column("daily_sales", "day", DType::i64), Error);
+    EXPECT_THROW(w.table_column("Bad Name", "x", DType::i64), Error);
+    w.finish({"test", {}, {}}, {});
+  }
+  const Dataset d = Dataset::open(tmp / "d", true);
+  EXPECT_EQ(d.interactions().parts.to_vector<uint8_t>(), (std::vector<uint8_t>{1, 3}));
+  const auto& sales = d.tables().at("daily_sales");
+  EXPECT_EQ(sales.at("day").to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(sales.at("units").to_vector<float>(), (std::vector<float>{0, 2.5f, 5}));
+  // Columns of one table must agree in length.
+  DatasetWriter w(tmp / "e");
+  w.table_column("t", "a", DType::i64).push<int64_t>(1);
+  w.table_column("t", "b", DType::i64);
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { w.finish({"test", {}, {}}, {}); }), "table 't' has columns of");
+}
+
 TEST(Dataset, ColumnsAreMappedNotCopied) {
   TempDir tmp;
   {

@@ -31,6 +31,7 @@ struct Dataset::State {
   Interactions columns;
   IdMap user_ids, item_ids;
   SideFeatures user_features, item_features;
+  std::map<std::string, std::map<std::string, Tensor>> tables;
 };
 
 namespace {
@@ -125,6 +126,7 @@ Dataset Dataset::open(const fs::path& dir, bool verify) {
   x.values = array("interactions/value.f32", DType::f32, s->interactions);
   x.timestamps = array("interactions/timestamp.i64", DType::i64, s->interactions);
   x.events = array("interactions/event.u8", DType::u8, s->interactions);
+  x.parts = array("interactions/part.u8", DType::u8, s->interactions);
   x.num_users = s->users;
   x.num_items = s->items;
 
@@ -158,6 +160,13 @@ Dataset Dataset::open(const fs::path& dir, bool verify) {
   };
   features("users", s->users, s->user_features);
   features("items", s->items, s->item_features);
+  if (meta.contains("tables"))
+    for (const auto& [name, t] : meta["tables"].items()) {
+      const int64_t rows = t.at("rows").get<int64_t>();
+      for (const json& c : t.at("columns"))
+        s->tables[name][c.at("name").get<std::string>()] =
+            array(c.at("path").get<std::string>(), parse_dtype(c.at("dtype").get<std::string>()), rows);
+    }
   return d;
 }
 
@@ -170,6 +179,7 @@ const IdMap& Dataset::user_ids() const { return state_->user_ids; }
 const IdMap& Dataset::item_ids() const { return state_->item_ids; }
 const SideFeatures& Dataset::user_features() const { return state_->user_features; }
 const SideFeatures& Dataset::item_features() const { return state_->item_features; }
+const std::map<std::string, std::map<std::string, Tensor>>& Dataset::tables() const { return state_->tables; }
 const std::vector<FileInfo>& Dataset::files() const { return state_->files; }
 const std::string& Dataset::meta_text() const { return state_->meta_text; }
 

@@ -49,7 +49,13 @@ struct DatasetWriter::State {
   bool dense = false;
   int64_t dense_users = 0, dense_items = 0;
   IdInterner users, items;
-  std::unique_ptr<detail::ColumnFile> user_col, item_col, value_col, time_col, event_col;
+  std::unique_ptr<detail::ColumnFile> user_col, item_col, value_col, time_col, event_col, part_col;
+  struct TableColumn {
+    std::string table, column;
+    std::unique_ptr<detail::ColumnFile> file;
+    std::unique_ptr<Column> sink;
+  };
+  std::vector<TableColumn> table_columns;
   float value_min = std::numeric_limits<float>::infinity(), value_max = -std::numeric_limits<float>::infinity();
   int64_t time_min = std::numeric_limits<int64_t>::max(), time_max = std::numeric_limits<int64_t>::min();
   int64_t event_counts[5] = {};
@@ -127,6 +133,7 @@ DatasetWriter::DatasetWriter(fs::path dir, bool overwrite) : s_(std::make_unique
   s_->value_col = std::make_unique<detail::ColumnFile>(s_->tmp / "interactions/value.f32", DType::f32);
   s_->time_col = std::make_unique<detail::ColumnFile>(s_->tmp / "interactions/timestamp.i64", DType::i64);
   s_->event_col = std::make_unique<detail::ColumnFile>(s_->tmp / "interactions/event.u8", DType::u8);
+  s_->part_col = std::make_unique<detail::ColumnFile>(s_->tmp / "interactions/part.u8", DType::u8);
 }
 
 DatasetWriter::~DatasetWriter() {
@@ -136,6 +143,8 @@ DatasetWriter::~DatasetWriter() {
     s_->value_col.reset();
     s_->time_col.reset();
     s_->event_col.reset();
+    s_->part_col.reset();
+    s_->table_columns.clear();
     std::error_code ec;
     fs::remove_all(s_->tmp, ec);  // a failed import leaves nothing behind
   }
@@ -159,7 +168,28 @@ void DatasetWriter::use_dense_ids(int64_t num_users, int64_t num_items) {
   s_->dense_items = num_items;
 }
 
-void DatasetWriter::add(int64_t user, int64_t item, float value, int64_t timestamp, Event event) {
+void DatasetWriter::Column::push_bytes(const void* data, size_t n) {
+  static_cast<detail::ColumnFile*>(file_)->write(data, n, 1);
+}
+
+DatasetWriter::Column& DatasetWriter::table_column(const std::string& table, const std::string& column, DType dtype) {
+  auto valid = [](const std::string& name) {
+    return !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+  };
+  AISLE_CHECK(valid(table) && valid(column), "dataset writer: table and column names must be [a-z0-9_]+, got '",
+              table, "/", column, "'");
+  for (const auto& c : s_->table_columns)
+    AISLE_CHECK(!(c.table == table && c.column == column), "dataset writer: column ", table, "/", column, " exists");
+  fs::create_directories(s_->tmp / "tables" / table);
+  State::TableColumn c{table, column,
+                       std::make_unique<detail::ColumnFile>(s_->tmp / "tables" / table / (column + "." + dtype_name(dtype)), dtype),
+                       std::make_unique<Column>()};
+  c.sink->file_ = c.file.get();
+  s_->table_columns.push_back(std::move(c));
+  return *s_->table_columns.back().sink;
+}
+
+void DatasetWriter::add(int64_t user, int64_t item, float value, int64_t timestamp, Event event, Part part) {
   const int64_t nu = s_->dense ? s_->dense_users : s_->users.size();
   const int64_t ni = s_->dense ? s_->dense_items : s_->items.size();
   AISLE_CHECK(user >= 0 && user < nu, "dataset writer: user id ", user, " is outside [0, ", nu, ")");
@@ -170,6 +200,7 @@ void DatasetWriter::add(int64_t user, int64_t item, float value, int64_t timesta
   s_->value_col->push(value);
   s_->time_col->push(timestamp);
   s_->event_col->push(static_cast<uint8_t>(event));
+  s_->part_col->push(static_cast<uint8_t>(part));
   s_->value_min = std::min(s_->value_min, value);
   s_->value_max = std::max(s_->value_max, value);
   s_->time_min = std::min(s_->time_min, timestamp);
@@ -224,6 +255,19 @@ void DatasetWriter::finish(const DatasetSource& source, const ImportReport& repo
   s.record("interactions/value.f32", DType::f32, n, s.value_col->finish());
   s.record("interactions/timestamp.i64", DType::i64, n, s.time_col->finish());
   s.record("interactions/event.u8", DType::u8, n, s.event_col->finish());
+  s.record("interactions/part.u8", DType::u8, n, s.part_col->finish());
+  json tables = json::object();
+  for (auto& c : s.table_columns) {
+    const std::string rel = "tables/" + c.table + "/" + c.column + "." + dtype_name(c.file->dtype());
+    const int64_t rows = c.file->count();
+    json& t = tables[c.table];
+    if (t.contains("rows"))
+      AISLE_CHECK(t["rows"].get<int64_t>() == rows, "dataset writer: table '", c.table, "' has columns of ",
+                  t["rows"].get<int64_t>(), " and ", rows, " rows");
+    t["rows"] = rows;
+    t["columns"].push_back({{"name", c.column}, {"path", rel}, {"dtype", dtype_name(c.file->dtype())}});
+    s.record(rel, c.file->dtype(), rows, c.file->finish());
+  }
 
   const int64_t num_users = s.dense ? s.dense_users : s.users.size();
   const int64_t num_items = s.dense ? s.dense_items : s.items.size();
@@ -262,6 +306,7 @@ void DatasetWriter::finish(const DatasetSource& source, const ImportReport& repo
       {"events", events},
       {"ids", {{"users", s.dense ? "dense" : "strings"}, {"items", s.dense ? "dense" : "strings"}}},
       {"features", features},
+      {"tables", tables},
       {"files", s.files},
       {"source", {{"format", source.format}, {"inputs", inputs}, {"parameters", source.parameters}}},
       {"import_report", {{"rows_read", report.rows_read}, {"rows_kept", report.rows_kept},

@@ -13,6 +13,16 @@ const char* event_name(Event e) {
   return "?";
 }
 
+const char* part_name(Part p) {
+  switch (p) {
+    case Part::none: return "none";
+    case Part::train: return "train";
+    case Part::valid: return "valid";
+    case Part::test: return "test";
+  }
+  return "?";
+}
+
 std::optional<Event> parse_event(std::string_view t) {
   if (t == "view" || t == "views") return Event::view;
   if (t == "cart" || t == "addtocart" || t == "add_to_cart") return Event::cart;

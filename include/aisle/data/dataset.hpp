@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -13,11 +14,12 @@
 //   DIR/meta.json                      format, counts, value and time ranges, event counts, every
 //                                      file with its dtype, element count and sha256, the source
 //                                      and the import report
-//   DIR/interactions/{user,item,timestamp}.i64, value.f32, event.u8
+//   DIR/interactions/{user,item,timestamp}.i64, value.f32, event.u8, part.u8
 //   DIR/{users,items}/ids.offsets.i64, ids.bytes          external ids (absent for dense ids)
 //   DIR/{users,items}/<feature>.codes.i64 + .vocab.*      categorical side features
 //   DIR/{users,items}/<feature>.f32                       numeric side features
 //   DIR/{users,items}/<feature>.offsets.i64, .tokens.i64 + .vocab.*   token lists
+//   DIR/tables/<table>/<column>.<dtype>                  extra tables (e.g. daily sales)
 //
 // Arrays are raw little-endian. An opened dataset memory-maps them (copy-on-write private
 // mappings): columns are tensors over the file pages, nothing is copied or parsed.
@@ -49,6 +51,8 @@ class Dataset {
   const IdMap& item_ids() const;
   const SideFeatures& user_features() const;
   const SideFeatures& item_features() const;
+  // Extra tables by name: column name -> 1-D tensor (all columns of a table have equal length).
+  const std::map<std::string, std::map<std::string, Tensor>>& tables() const;
   const std::vector<FileInfo>& files() const;
   // meta.json as text (tools print it; models read what they need through this class).
   const std::string& meta_text() const;

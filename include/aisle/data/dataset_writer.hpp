@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aisle/core/dtype.hpp"
 #include "aisle/data/event.hpp"
 #include "aisle/data/import_report.hpp"
 
@@ -38,7 +39,20 @@ class DatasetWriter {
   void use_dense_ids(int64_t num_users, int64_t num_items);
 
   void add(int64_t user, int64_t item, float value = 1.0f, int64_t timestamp = 0,
-           Event event = Event::unknown);
+           Event event = Event::unknown, Part part = Part::none);
+
+  // An extra table streamed beside the interactions (e.g. the generator's daily sales):
+  // tables/<table>/<column>.<dtype>, listed in meta.json. Every column of a table must receive
+  // the same number of values by finish(). Returns a sink to push values of type T into.
+  class Column {
+   public:
+    template <class T> void push(T value) { push_bytes(&value, sizeof(T)); }
+   private:
+    friend class DatasetWriter;
+    void push_bytes(const void* data, size_t n);
+    void* file_ = nullptr;
+  };
+  Column& table_column(const std::string& table, const std::string& column, DType dtype);
 
   // Side features (held in memory until finish(); one value per entity).
   void user_categorical(std::string_view feature, int64_t user, std::string_view value);

@@ -7,6 +7,8 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # SHA-256 of dataset and artifact files
+find_package(LibLZMA REQUIRED)  # importers read .xz inputs directly
+find_package(ZLIB REQUIRED)     # importers read .gz inputs directly
 find_package(MPI QUIET COMPONENTS CXX)  # optional: the distributed backends use it when present
 
 # --- CUDA backend ----------------------------------------------------------------------------

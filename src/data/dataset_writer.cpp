@@ -116,9 +116,10 @@ DatasetWriter::DatasetWriter(fs::path dir, bool overwrite) : s_(std::make_unique
   s_->dir = fs::absolute(dir).lexically_normal();
   if (s_->dir.filename().empty()) s_->dir = s_->dir.parent_path();
   s_->overwrite = overwrite;
-  AISLE_DATA_CHECK(overwrite || !fs::exists(s_->dir), s_->dir.string(),
-              ": already exists (choose another --out, or remove it)");
-  AISLE_DATA_CHECK(fs::is_directory(s_->dir.parent_path()), s_->dir.parent_path().string(),
+  // A wrong output path is a usage error (exit 2), not bad data.
+  AISLE_CHECK(overwrite || !fs::exists(s_->dir), s_->dir.string(),
+              ": already exists; pass --force to replace it (or choose another --out)");
+  AISLE_CHECK(fs::is_directory(s_->dir.parent_path()), s_->dir.parent_path().string(),
               ": the parent directory of the output does not exist");
   std::random_device rd;
   std::string tmp_name = ".";

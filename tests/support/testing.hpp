@@ -11,11 +11,11 @@
 #include "aisle/tensor/random.hpp"
 #include "aisle/tensor/tensor.hpp"
 
-// Skips the current test cleanly on machines (and builds) with no usable GPU.
 // Expects `message` (a std::string) to contain `text`, printing the message when it does not.
 #define EXPECT_MESSAGE_HAS(message, text) \
   EXPECT_NE((message).find(text), std::string::npos) << "message: " << (message)
 
+// Skips the current test cleanly on machines (and builds) with no usable GPU.
 #define AISLE_SKIP_WITHOUT_CUDA()                                                        \
   do {                                                                                   \
     if (!::aisle::cuda::is_available())                                                  \

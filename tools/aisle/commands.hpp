@@ -8,5 +8,7 @@ namespace aisle::cli {
 void add_version_command(CLI::App& app);
 void add_demo_command(CLI::App& app, int& status);
 void add_data_commands(CLI::App& app, int& status);
+void add_data_import(CLI::App& data);
+void add_data_synth(CLI::App& data, int& status);
 
 }  // namespace aisle::cli

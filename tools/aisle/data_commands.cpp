@@ -56,6 +56,8 @@ void add_data_commands(CLI::App& app, int& status) {
   data->require_subcommand(1);
   add_info(*data);
   add_verify(*data);
+  add_data_import(*data);
+  add_data_synth(*data, status);
   (void)status;
 }
 

@@ -4,7 +4,6 @@
 // if the model beats popularity, so a broken core fails loudly. Replaced by `aisle train` and the
 // quickstart recipe once the trainer lands.
 #include <CLI/CLI.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <chrono>

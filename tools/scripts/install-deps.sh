@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
   libssl-dev                      # SHA-256 checksums of dataset files (libcrypto)
+  liblzma-dev zlib1g-dev          # importers read .xz and .gz inputs directly
   clang libclang-rt-14-dev        # libFuzzer for the delimited-file parser fuzzer
 )
 

@@ -19,6 +19,13 @@ class DataError : public Error {
   using Error::Error;
 };
 
+// A model file or artifact directory that is missing, corrupted, truncated or of an unsupported
+// format version. A kind of DataError (bad input files), so the CLI exits with code 3 for it too.
+class ArtifactError : public DataError {
+ public:
+  using DataError::DataError;
+};
+
 namespace detail {
 template <class... Args>
 std::string concat(const Args&... args) {
@@ -45,3 +52,11 @@ std::string concat(const Args&... args) {
   } while (0)
 
 #define AISLE_DATA_FAIL(...) throw ::aisle::DataError(::aisle::detail::concat(__VA_ARGS__))
+
+#define AISLE_ARTIFACT_CHECK(cond, ...)                                   \
+  do {                                                                    \
+    if (!(cond)) [[unlikely]]                                             \
+      throw ::aisle::ArtifactError(::aisle::detail::concat(__VA_ARGS__)); \
+  } while (0)
+
+#define AISLE_ARTIFACT_FAIL(...) throw ::aisle::ArtifactError(::aisle::detail::concat(__VA_ARGS__))

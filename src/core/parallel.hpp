@@ -1,6 +1,8 @@
 #pragma once
-// Internal: CPU parallel loops (OpenMP). Work is split into chunks whose boundaries depend only on
-// the problem size, never on the thread count, so results are bit-identical on 1 or 64 cores.
+// Internal: CPU parallel loops (OpenMP). parallel_for's chunk boundaries DO depend on the thread
+// count, so a body must compute each element independently of where its chunk starts; anything
+// that accumulates across elements uses deterministic_sum (fixed blocks, partials added in
+// order) or a fixed blocking of its own. That is what keeps results bit-identical on 1 or 64 cores.
 #include <omp.h>
 
 #include <algorithm>
@@ -9,8 +11,8 @@
 
 namespace aisle::cpu {
 
-// Calls body(begin, end) over disjoint chunks covering [0, n). `grain` is the smallest chunk
-// worth a thread. The body must not throw (validate inputs before the loop).
+// Calls body(begin, end) over disjoint chunks covering [0, n) (about 4 per thread). `grain` is the
+// smallest chunk worth a thread. The body must not throw (validate inputs before the loop).
 template <class Body>
 void parallel_for(int64_t n, int64_t grain, Body&& body) {
   if (n <= 0) return;

@@ -9,12 +9,6 @@ namespace aisle::data {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // from_chars takes no '+'; "+5" is still a number people write.
 std::string_view drop_plus(std::string_view s) {
   if (s.size() > 1 && s[0] == '+' && s[1] != '-' && s[1] != '+') s.remove_prefix(1);
@@ -98,7 +92,7 @@ bool month_day_year(std::string_view s, DateTime& t) {
 }  // namespace
 
 const char* parse_int64(std::string_view text, int64_t& out) {
-  const std::string_view s = drop_plus(trim(text));
+  const std::string_view s = drop_plus(trim_blanks(text));
   if (s.empty()) return "is empty";
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   if (ec == std::errc::result_out_of_range) return "overflows a 64-bit integer";
@@ -107,7 +101,7 @@ const char* parse_int64(std::string_view text, int64_t& out) {
 }
 
 const char* parse_double(std::string_view text, double& out) {
-  const std::string_view s = drop_plus(trim(text));
+  const std::string_view s = drop_plus(trim_blanks(text));
   if (s.empty()) return "is empty";
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out, std::chars_format::general);
   if (ec == std::errc::result_out_of_range) return "is out of range";
@@ -135,7 +129,7 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 }
 
 const char* parse_timestamp(std::string_view text, int64_t& out) {
-  const std::string_view s = trim(text);
+  const std::string_view s = trim_blanks(text);
   if (s.empty()) return "is empty";
   const std::string_view digits = drop_plus(s[0] == '-' ? s.substr(1) : s);
   if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos)
@@ -204,6 +198,12 @@ std::string quote_field(std::string_view text, size_t limit) {
   if (i < text.size()) q += "...";
   q += "'";
   return q;
+}
+
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
 }
 
 }  // namespace aisle::data

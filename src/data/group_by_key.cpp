@@ -12,24 +12,6 @@ constexpr int64_t kMaxBuckets = 1024;
 constexpr int64_t kMaxChunks = 256;
 constexpr int64_t kMinChunk = 1 << 16;
 
-// Turns per-(chunk, bucket) counts (chunk-major) into each one's first output position, bucket by
-// bucket, chunks in order within a bucket: that order is what keeps the sort stable.
-void counts_to_positions(std::vector<int64_t>& slots, int64_t chunks, int64_t buckets,
-                         std::vector<int64_t>& bucket_start) {
-  bucket_start.assign(static_cast<size_t>(buckets) + 1, 0);
-  int64_t running = 0;
-  for (int64_t b = 0; b < buckets; ++b) {
-    bucket_start[static_cast<size_t>(b)] = running;
-    for (int64_t c = 0; c < chunks; ++c) {
-      int64_t& slot = slots[static_cast<size_t>(c * buckets + b)];
-      const int64_t count = slot;
-      slot = running;
-      running += count;
-    }
-  }
-  bucket_start[static_cast<size_t>(buckets)] = running;
-}
-
 }  // namespace
 
 void group_by_key(const int64_t* key, const int64_t* values, int64_t n, int64_t num_keys,
@@ -74,6 +56,22 @@ void group_by_key(const int64_t* key, const int64_t* values, int64_t n, int64_t 
       grouped[static_cast<size_t>(cursor[static_cast<size_t>(coarse_key[static_cast<size_t>(k)])]++)] =
           coarse_value[static_cast<size_t>(k)];
   });
+}
+
+void counts_to_positions(std::vector<int64_t>& slots, int64_t chunks, int64_t buckets,
+                         std::vector<int64_t>& bucket_start) {
+  bucket_start.assign(static_cast<size_t>(buckets) + 1, 0);
+  int64_t running = 0;
+  for (int64_t b = 0; b < buckets; ++b) {
+    bucket_start[static_cast<size_t>(b)] = running;
+    for (int64_t c = 0; c < chunks; ++c) {
+      int64_t& slot = slots[static_cast<size_t>(c * buckets + b)];
+      const int64_t count = slot;
+      slot = running;
+      running += count;
+    }
+  }
+  bucket_start[static_cast<size_t>(buckets)] = running;
 }
 
 }  // namespace aisle::detail

@@ -17,4 +17,10 @@ namespace aisle::detail {
 void group_by_key(const int64_t* key, const int64_t* values, int64_t n, int64_t num_keys,
                   std::vector<int64_t>& offsets, std::vector<int64_t>& grouped);
 
+// Turns per-(chunk, bucket) counts (chunk-major) into each one's first output position, bucket by
+// bucket, chunks in order within a bucket (the order that keeps a bucketed scatter stable), and
+// fills bucket_start[0..buckets] with each bucket's first position and the total.
+void counts_to_positions(std::vector<int64_t>& slots, int64_t chunks, int64_t buckets,
+                         std::vector<int64_t>& bucket_start);
+
 }  // namespace aisle::detail

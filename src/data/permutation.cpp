@@ -5,6 +5,7 @@
 
 #include "src/core/parallel.hpp"
 #include "src/data/counter_rng.hpp"
+#include "src/data/group_by_key.hpp"
 
 namespace aisle::data {
 
@@ -54,18 +55,8 @@ Tensor random_permutation(int64_t n, uint64_t seed, uint64_t stream) {
       for (int64_t i = chunk_begin(c); i < chunk_begin(c + 1); ++i) ++count[bucket[static_cast<size_t>(i)]];
     }
   });
-  std::vector<int64_t> bucket_start(static_cast<size_t>(buckets) + 1, 0);
-  int64_t running = 0;
-  for (int64_t b = 0; b < buckets; ++b) {
-    bucket_start[static_cast<size_t>(b)] = running;
-    for (int64_t c = 0; c < chunks; ++c) {
-      int64_t& slot = offset[static_cast<size_t>(c * buckets + b)];
-      const int64_t count = slot;
-      slot = running;
-      running += count;
-    }
-  }
-  bucket_start[static_cast<size_t>(buckets)] = running;
+  std::vector<int64_t> bucket_start;
+  aisle::detail::counts_to_positions(offset, chunks, buckets, bucket_start);
   cpu::parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       int64_t* next = offset.data() + c * buckets;

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "aisle/data/split.hpp"
+#include "aisle/data/fields.hpp"
 
 // SplitSpec: the split a recipe names, parsed from "method:key=value,...". Errors quote the whole
 // spec and name the method, the parameter and the value, since a recipe author typed them.
@@ -10,11 +11,6 @@ namespace aisle::data {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::string join(const std::set<std::string>& names) {
   std::string out;
@@ -68,23 +64,23 @@ const char* split_method_name(SplitMethod m) {
 }
 
 SplitSpec SplitSpec::parse(std::string_view text) {
-  const std::string_view t = trim(text);
+  const std::string_view t = trim_blanks(text);
   const size_t colon = t.find(':');
   std::vector<std::pair<std::string, std::string>> params;
   if (colon != std::string_view::npos) {
     std::string_view rest = t.substr(colon + 1);
-    while (!trim(rest).empty()) {
+    while (!trim_blanks(rest).empty()) {
       const size_t comma = rest.find(',');
-      const std::string_view item = trim(rest.substr(0, comma));
+      const std::string_view item = trim_blanks(rest.substr(0, comma));
       const size_t eq = item.find('=');
-      AISLE_CHECK(eq != std::string_view::npos && !trim(item.substr(0, eq)).empty(), "split '", text,
+      AISLE_CHECK(eq != std::string_view::npos && !trim_blanks(item.substr(0, eq)).empty(), "split '", text,
                   "': expected key=value, got '", item, "'");
-      params.emplace_back(trim(item.substr(0, eq)), trim(item.substr(eq + 1)));
+      params.emplace_back(trim_blanks(item.substr(0, eq)), trim_blanks(item.substr(eq + 1)));
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
   }
   try {
-    return from_params(trim(t.substr(0, colon)), params);
+    return from_params(trim_blanks(t.substr(0, colon)), params);
   } catch (const Error& e) {
     // from_params names the method and parameter; add the text the user actually wrote.
     throw Error(std::string(e.what()) + " (in split '" + std::string(text) + "')");

@@ -32,6 +32,9 @@ int64_t days_from_civil(int64_t year, unsigned month, unsigned day);
 // `limit` bytes (cut at a character boundary, then "..."), control bytes and bytes that are not
 // valid UTF-8 (Latin-1 files) as '?'.
 std::string quote_field(std::string_view text, size_t limit = 60);
+
+// `s` without leading and trailing spaces and tabs.
+std::string_view trim_blanks(std::string_view s);
 // Valid UTF-8: every byte that is not part of a well-formed sequence becomes '?'.
 std::string valid_utf8(std::string_view text);
 

@@ -167,6 +167,16 @@ bool TableReader::text(int col, std::string_view& out) {
   return true;
 }
 
+void FirstItemText::offer(DatasetWriter& writer, int64_t item, std::string_view text) {
+  const auto i = static_cast<size_t>(item);
+  if (i >= described_.size()) described_.resize(i + 1, 0);
+  if (described_[i]) return;
+  word_tokens(text, scratch_, words_);
+  if (words_.empty()) return;
+  writer.item_tokens(feature_, item, words_);
+  described_[i] = 1;
+}
+
 void word_tokens(std::string_view text, std::string& scratch, std::vector<std::string_view>& out) {
   scratch.assign(text);
   out.clear();

@@ -107,6 +107,19 @@ class TableReader {
 // bytes >= 0x80 stay in words so UTF-8 letters survive). `scratch` holds the lowered text.
 void word_tokens(std::string_view text, std::string& scratch, std::vector<std::string_view>& out);
 
+// An item text feature that keeps each item's first non-empty text, as word tokens.
+class FirstItemText {
+ public:
+  explicit FirstItemText(std::string feature) : feature_(std::move(feature)) {}
+  void offer(DatasetWriter& writer, int64_t item, std::string_view text);
+
+ private:
+  std::string feature_;
+  std::vector<uint8_t> described_;  // per item: has its text already
+  std::string scratch_;
+  std::vector<std::string_view> words_;
+};
+
 // `Dialect` for a format's defaults with the user's --delimiter / --no-header applied.
 Dialect dialect_for(const ImportOptions& options, std::string delimiter, bool header);
 

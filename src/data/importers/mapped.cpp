@@ -24,9 +24,7 @@ void import_mapped(ImportContext& ctx) {
       "event names view/addtocart/transaction/...; timestamp as Unix seconds or a date; item features category and "
       "brand (categorical), price (numeric) take the item's last row, text (lower-cased words) its first non-empty row");
   const Dialect dialect = dialect_for(ctx.options, ",", true);
-  std::vector<uint8_t> described;
-  std::string scratch;
-  std::vector<std::string_view> words;
+  FirstItemText item_text("text");
 
   for (const InputFile& f : ctx.files) {
     TableReader t(ctx, f.path, dialect, {}, 0);
@@ -66,16 +64,7 @@ void import_mapped(ImportContext& ctx) {
       for (const auto& [c, feature] : {std::pair{ccat, "category"}, std::pair{cbrand, "brand"}})
         if (c >= 0 && !trimmed(t[c]).empty()) ctx.writer.item_categorical(feature, i, trimmed(t[c]));
       if (has_price) ctx.writer.item_numeric("price", i, price);
-      if (ctext >= 0) {
-        if (static_cast<size_t>(i) >= described.size()) described.resize(static_cast<size_t>(i) + 1, 0);
-        if (!described[static_cast<size_t>(i)]) {
-          word_tokens(t[ctext], scratch, words);
-          if (!words.empty()) {
-            ctx.writer.item_tokens("text", i, words);
-            described[static_cast<size_t>(i)] = 1;
-          }
-        }
-      }
+      if (ctext >= 0) item_text.offer(ctx.writer, i, t[ctext]);
     }
   }
 }

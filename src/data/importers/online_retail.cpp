@@ -38,9 +38,7 @@ void import_online_retail(ImportContext& ctx) {
   DatasetWriter::Column& invoice_col = ctx.writer.table_column("lines", "invoice", DType::i64);
   DatasetWriter::Column& price_col = ctx.writer.table_column("lines", "price", DType::f32);
   DatasetWriter::Column& revenue_col = ctx.writer.table_column("lines", "revenue", DType::f32);
-  std::vector<uint8_t> described;  // per item: has a description already
-  std::string scratch;
-  std::vector<std::string_view> words;
+  FirstItemText description("description");
 
   for (const InputFile& f : ctx.files) {
     TableReader t(ctx, f.path, dialect,
@@ -84,14 +82,7 @@ void import_online_retail(ImportContext& ctx) {
         revenue_col.push<float>(static_cast<float>(static_cast<double>(quantity) * price));
         ctx.writer.item_numeric("price", item, price);
         if (!t[c_country].empty()) ctx.writer.user_categorical("country", user, t[c_country]);
-        if (static_cast<size_t>(item) >= described.size()) described.resize(static_cast<size_t>(item) + 1, 0);
-        if (!described[static_cast<size_t>(item)]) {
-          word_tokens(t[c_desc], scratch, words);
-          if (!words.empty()) {
-            ctx.writer.item_tokens("description", item, words);
-            described[static_cast<size_t>(item)] = 1;
-          }
-        }
+        description.offer(ctx.writer, item, t[c_desc]);
       }
     }
   }

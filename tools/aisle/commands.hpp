@@ -6,9 +6,10 @@
 namespace aisle::cli {
 
 void add_version_command(CLI::App& app);
-void add_demo_command(CLI::App& app, int& status);
 void add_data_commands(CLI::App& app, int& status);
 void add_data_import(CLI::App& data);
 void add_data_synth(CLI::App& data, int& status);
+void add_train_commands(CLI::App& app, int& status);  // train, eval, export
+void add_recommend_command(CLI::App& app);
 
 }  // namespace aisle::cli

@@ -1,8 +1,10 @@
 // The aisle command line. Subcommands live in their own files (commands.hpp) and register here.
-// Exit codes: 0 ok, 1 internal error, 2 usage or recipe error, 3 data error.
+// Exit codes: 0 ok, 1 internal error or failed training, 2 usage or recipe error, 3 data error
+// (130: `aisle train` stopped by a signal after checkpointing).
 #include <iostream>
 
 #include "aisle/core/error.hpp"
+#include "aisle/train/trainer.hpp"
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
@@ -10,12 +12,16 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int status = 0;
   aisle::cli::add_version_command(app);
-  aisle::cli::add_demo_command(app, status);
   aisle::cli::add_data_commands(app, status);
+  aisle::cli::add_train_commands(app, status);
+  aisle::cli::add_recommend_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  } catch (const aisle::train::TrainingDiverged& e) {
+    std::cerr << "aisle: " << e.what() << "\n";
+    return 1;
   } catch (const aisle::DataError& e) {
     std::cerr << "aisle: data error: " << e.what() << "\n";
     return 3;

@@ -1,0 +1,113 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "aisle/core/device.hpp"
+#include "aisle/data/interactions.hpp"
+#include "aisle/data/user_index.hpp"
+#include "aisle/dist/communicator.hpp"
+#include "aisle/recipe/recipe.hpp"
+#include "aisle/tensor/tensor.hpp"
+
+// The contract between the trainer and a model (biased MF, BPR, ALS, popularity, item-kNN, ...).
+// The trainer owns the loop — epochs, logging, evaluation, early stopping, checkpoints, signals —
+// and a model owns its parameters and how one training step changes them.
+//
+// Life cycle for training:  configure(recipe) -> setup(data, ctx) [-> load_state(checkpoint)]
+//                           -> train_steps(epoch, first_step, on_step) per epoch
+//                           -> score_users / predict for evaluation -> weights() for export.
+// Life cycle for serving:   load_weights(artifact tensors, device) -> score_users / predict.
+//
+// Determinism contract (what makes `aisle train --resume` exact on the CPU): the state after
+// step s of epoch e is a function of the state before it and (seed, e, s) only — shuffles and
+// negatives are drawn from Philox streams keyed by (seed, purpose, epoch, step) (see
+// data/sampler_streams.hpp), never from a stream that advances across calls — and CPU kernels do
+// not depend on the thread count. state() holds everything train_steps reads and writes
+// (parameters, optimizer moments, step counters), so setup + load_state(state()) continues
+// bit-identically.
+namespace aisle::train {
+
+// What a model learns from, which decides the evaluation protocol and the data preparation.
+enum class Feedback {
+  ratings,   // explicit values to predict (RMSE/MAE); rows keep their values
+  implicit,  // which items a user interacts with (ranking metrics); values may weight rows
+};
+
+// Training data, prepared once by the trainer (data/ splits and filters): CPU tensors in one dense
+// id space. Models copy what they need to their device in setup().
+struct TrainingData {
+  data::Interactions train;
+  std::shared_ptr<const data::UserItemIndex> train_index;  // each user's distinct training items
+  int64_t num_users = 0;
+  int64_t num_items = 0;
+};
+
+struct ModelContext {
+  Device device = Device::cpu();
+  uint64_t seed = 0;                      // the recipe's seed: initial weights and sampler streams
+  dist::Communicator* comm = nullptr;     // never null in setup(); world size 1 for now
+};
+
+// What a model reports after each step. `loss` is the mean loss over the step's examples (NaN
+// when the model has no per-step loss, e.g. popularity counts).
+struct StepReport {
+  int64_t step = 0;   // 0-based within the epoch
+  int64_t steps = 0;  // steps in this epoch
+  double loss = 0;
+  int64_t examples = 0;  // training rows (or users, for ALS half-steps) the step processed
+};
+// Returns false to stop the epoch after this step (a signal, or the run diverged); the model then
+// returns from train_steps at once.
+using StepFn = std::function<bool(const StepReport&)>;
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  virtual std::string type() const = 0;  // the recipe's model.type, e.g. "bpr"
+  virtual Feedback feedback() const = 0;
+  // False for models fitted in one pass (popularity, item-kNN): the trainer runs one epoch.
+  virtual bool iterative() const { return true; }
+
+  // Reads model.* and the train.* keys the model uses; throws aisle::Error naming the key
+  // (recipe.where(key)) for values that are valid alone but not together.
+  virtual void configure(const recipe::Recipe& recipe) = 0;
+  // Allocates and initialises parameters on ctx.device from ctx.seed.
+  virtual void setup(const TrainingData& data, const ModelContext& ctx) = 0;
+
+  virtual int64_t steps_per_epoch() const = 0;
+  // Runs steps [first_step, steps_per_epoch()) of `epoch` (0-based), calling on_step after each.
+  virtual void train_steps(int64_t epoch, int64_t first_step, const StepFn& on_step) = 0;
+
+  // Scores of every item for users (i64 [B] on device()) -> f32 [B, num_items] on device(), a
+  // fresh tensor (the evaluator masks it in place). Higher is better.
+  virtual Tensor score_users(const Tensor& users) const = 0;
+  // Predicted values for (user, item) pairs, i64 [n] each on device() -> f32 [n]. Only ratings
+  // models implement it; the default throws.
+  virtual Tensor predict(const Tensor& users, const Tensor& items) const;
+
+  // Checkpoints: every tensor train_steps depends on (scalars as 0-d or [1] tensors).
+  virtual std::map<std::string, Tensor> state() const = 0;
+  // After setup() with the same data and recipe; throws aisle::Error naming a missing or
+  // mis-shaped tensor.
+  virtual void load_state(const std::map<std::string, Tensor>& state) = 0;
+
+  // Serving: what score_users/predict need (no optimizer moments), written to
+  // weights.safetensors by export.
+  virtual std::map<std::string, Tensor> weights() const = 0;
+  // Restores a model for serving from weights() of an exported artifact (CPU tensors, possibly
+  // memory-mapped), without configure/setup. Throws aisle::ArtifactError naming a missing or
+  // mis-shaped tensor.
+  virtual void load_weights(const std::map<std::string, Tensor>& weights, Device device) = 0;
+
+  // The model's hyperparameters as a JSON object (for manifests and summaries).
+  virtual std::string hyperparameters_json() const = 0;
+  // Named sizes: "users", "items", "factors", ... (for manifests).
+  virtual std::map<std::string, int64_t> dimensions() const = 0;
+  virtual Device device() const = 0;
+};
+
+}  // namespace aisle::train

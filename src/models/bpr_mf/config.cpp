@@ -1,0 +1,57 @@
+#include "src/models/bpr_mf/config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "aisle/models/bpr_mf.hpp"
+
+namespace aisle::models {
+
+void add_bpr_mf_keys(recipe::Schema& s) {
+  using recipe::Kind;
+  auto key = [&s](const char* path, Kind kind) -> recipe::Key& { return s.add_variant("model.type", "bpr", path, kind); };
+  key("model.factors", Kind::integer).with_default("64").at_least(1).help("latent dimensions of user and item vectors");
+  key("model.init_std", Kind::number).with_default("0.1").at_least(0)
+      .help("standard deviation of the normal initialisation (LightGCN's MF uses 0.1)");
+  key("model.item_bias", Kind::boolean).with_default("false").help("add a learned per-item bias to every score");
+  key("model.reg", Kind::number).with_default("1e-4").at_least(0)
+      .help("L2 on the rows a batch uses: reg/2 (|p_u|^2 + |q_i|^2 + mean_j |q_j|^2) / batch (the LightGCN/NGCF convention)");
+  key("train.batch_size", Kind::integer).with_default("2048").at_least(1).help("positive (user, item) rows per step");
+  key("train.lr", Kind::number).with_default("1e-3").at_least(0).help("learning rate");
+  key("train.optimizer", Kind::string).with_default("adam").one_of({"adam", "sgd", "adagrad"})
+      .help("adam: lazy Adam on the rows a batch touches (SparseAdam); sgd: plain row SGD; adagrad: per-element");
+  key("train.negatives", Kind::integer).with_default("1").at_least(1).help("sampled negative items per positive");
+  key("train.negative_sampling", Kind::string).with_default("uniform").one_of({"uniform", "popularity"})
+      .help("uniform over the user's non-positive items, or proportional to count^train.popularity_alpha");
+  key("train.popularity_alpha", Kind::number).with_default("0.75").at_least(0)
+      .help("exponent of the item counts for negative_sampling: popularity");
+}
+
+namespace bpr {
+
+Config Config::from_recipe(const recipe::Recipe& r) {
+  Config c;
+  c.factors = r.integer("model.factors");
+  c.init_std = r.number("model.init_std");
+  c.item_bias = r.boolean("model.item_bias");
+  c.reg = r.number("model.reg");
+  c.batch_size = r.integer("train.batch_size");
+  c.lr = r.number("train.lr");
+  c.optimizer = r.string("train.optimizer");
+  c.negatives = r.integer("train.negatives");
+  c.negative_sampling = r.string("train.negative_sampling");
+  c.popularity_alpha = r.number("train.popularity_alpha");
+  AISLE_CHECK(c.lr > 0, r.where("train.lr"), ": train.lr must be positive, got ", c.lr);
+  return c;
+}
+
+std::string Config::to_json() const {
+  const nlohmann::ordered_json j = {
+      {"factors", factors},       {"init_std", init_std},   {"item_bias", item_bias},
+      {"reg", reg},               {"batch_size", batch_size}, {"lr", lr},
+      {"optimizer", optimizer},   {"negatives", negatives}, {"negative_sampling", negative_sampling},
+      {"popularity_alpha", popularity_alpha}};
+  return j.dump();
+}
+
+}  // namespace bpr
+}  // namespace aisle::models

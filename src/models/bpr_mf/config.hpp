@@ -1,0 +1,26 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "aisle/recipe/recipe.hpp"
+
+// BPR-MF's hyperparameters, read from a recipe (the keys are added in config.cpp).
+namespace aisle::models::bpr {
+
+struct Config {
+  int64_t factors = 64;
+  double init_std = 0.1;
+  bool item_bias = false;
+  double reg = 1e-4;
+  int64_t batch_size = 2048;
+  double lr = 1e-3;
+  std::string optimizer = "adam";  // adam (lazy, SparseAdam) | sgd | adagrad
+  int64_t negatives = 1;           // per positive
+  std::string negative_sampling = "uniform";  // uniform | popularity
+  double popularity_alpha = 0.75;
+
+  static Config from_recipe(const recipe::Recipe& recipe);
+  std::string to_json() const;
+};
+
+}  // namespace aisle::models::bpr

@@ -1,0 +1,170 @@
+#include "src/models/bpr_mf/row_optimizer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "aisle/core/error.hpp"
+#include "aisle/ops/optim.hpp"
+#include "src/core/parallel.hpp"
+#include "src/core/prefetch.hpp"
+#include "src/ops/optim_functors.hpp"
+
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+namespace aisle::models::bpr {
+namespace {
+
+// The element formulas of src/ops/optim_functors.hpp over whole rows. The AVX lanes round exactly
+// as the scalar tail does (IEEE add, mul, div and sqrt; no contraction), so the result is
+// bit-identical to ops::sparse_adam_update / sparse_adagrad_update. (The compiler does not
+// vectorise the scalar loop itself: sqrt may set errno.)
+void adam_row(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n,
+              const detail::SparseAdamCoeffs<float>& c) {
+  int64_t x = 0;
+#if defined(__AVX__)
+  const __m256 b1 = _mm256_set1_ps(c.one_minus_beta1), b2 = _mm256_set1_ps(c.one_minus_beta2);
+  const __m256 step = _mm256_set1_ps(c.step_size), eps = _mm256_set1_ps(c.eps);
+  for (; x + 8 <= n; x += 8) {
+    const __m256 gx = _mm256_loadu_ps(g + x);
+    __m256 mx = _mm256_loadu_ps(m + x), vx = _mm256_loadu_ps(v + x);
+    mx = _mm256_add_ps(mx, _mm256_mul_ps(b1, _mm256_sub_ps(gx, mx)));
+    vx = _mm256_add_ps(vx, _mm256_mul_ps(b2, _mm256_sub_ps(_mm256_mul_ps(gx, gx), vx)));
+    const __m256 update = _mm256_div_ps(_mm256_mul_ps(step, mx), _mm256_add_ps(_mm256_sqrt_ps(vx), eps));
+    _mm256_storeu_ps(m + x, mx);
+    _mm256_storeu_ps(v + x, vx);
+    _mm256_storeu_ps(p + x, _mm256_sub_ps(_mm256_loadu_ps(p + x), update));
+  }
+#endif
+  for (; x < n; ++x) {
+    m[x] = m[x] + c.one_minus_beta1 * (g[x] - m[x]);
+    v[x] = v[x] + c.one_minus_beta2 * (g[x] * g[x] - v[x]);
+    p[x] = p[x] - c.step_size * m[x] / (std::sqrt(v[x]) + c.eps);
+  }
+}
+
+void adagrad_row(float* __restrict p, const float* __restrict g, float* __restrict sum, int64_t n,
+                 const detail::AdagradCoeffs<float>& c) {
+  int64_t x = 0;
+#if defined(__AVX__)
+  const __m256 lr = _mm256_set1_ps(c.lr), eps = _mm256_set1_ps(c.eps);
+  for (; x + 8 <= n; x += 8) {
+    const __m256 gx = _mm256_loadu_ps(g + x);
+    const __m256 sx = _mm256_add_ps(_mm256_loadu_ps(sum + x), _mm256_mul_ps(gx, gx));
+    const __m256 update = _mm256_div_ps(_mm256_mul_ps(lr, gx), _mm256_add_ps(_mm256_sqrt_ps(sx), eps));
+    _mm256_storeu_ps(sum + x, sx);
+    _mm256_storeu_ps(p + x, _mm256_sub_ps(_mm256_loadu_ps(p + x), update));
+  }
+#endif
+  for (; x < n; ++x) {
+    sum[x] = sum[x] + g[x] * g[x];
+    p[x] = p[x] - c.lr * g[x] / (std::sqrt(sum[x]) + c.eps);
+  }
+}
+
+void sgd_row(float* __restrict p, const float* __restrict g, int64_t n, float lr) {
+  for (int64_t x = 0; x < n; ++x) p[x] = p[x] - lr * g[x];
+}
+
+}  // namespace
+
+RowOptimizer::RowOptimizer(const std::string& kind, double lr, std::vector<std::pair<std::string, Tensor>> tables)
+    : kind_(kind), lr_(lr) {
+  AISLE_CHECK(kind == "adam" || kind == "sgd" || kind == "adagrad", "bpr: unknown optimizer '", kind, "'");
+  for (auto& [name, param] : tables) {
+    AISLE_CHECK(param.dtype() == DType::f32, "bpr: table '", name, "' must be f32");
+    Table t{name, param, {}, {}};
+    if (kind != "sgd") t.first = Tensor::zeros(param.shape(), DType::f32, param.device());
+    if (kind == "adam") t.second = Tensor::zeros(param.shape(), DType::f32, param.device());
+    tables_.push_back(std::move(t));
+  }
+}
+
+void RowOptimizer::step(const std::vector<ops::SparseRows>& grads) {
+  AISLE_CHECK(grads.size() == tables_.size(), "bpr: ", grads.size(), " gradients for ", tables_.size(), " tables");
+  ++steps_;
+  const ops::SparseAdamHyper adam{.lr = lr_, .step = steps_};
+  const ops::AdagradHyper adagrad{.lr = lr_};
+  for (size_t t = 0; t < tables_.size(); ++t) {
+    Table& table = tables_[t];
+    const ops::SparseRows& g = grads[t];
+    if (table.param.is_cuda()) {
+      if (kind_ == "adam") ops::sparse_adam_update(table.param, g, table.first, table.second, adam);
+      else if (kind_ == "adagrad") ops::sparse_adagrad_update(table.param, g, table.first, adagrad);
+      else ops::sparse_sgd_update(table.param, g, lr_);
+      continue;
+    }
+    const int64_t rows = g.indices.numel();
+    const int64_t width = rows == 0 ? 0 : g.rows.numel() / rows;
+    const int64_t table_rows = table.param.size(0);
+    AISLE_CHECK(width == table.param.numel() / std::max<int64_t>(table_rows, 1) || rows == 0, "bpr: gradient rows of ",
+                width, " elements for table '", table.name, "'");
+    const int64_t* ids = g.indices.data<int64_t>();
+    for (int64_t r = 0; r < rows; ++r)
+      AISLE_CHECK(ids[r] >= 0 && ids[r] < table_rows && (r == 0 || ids[r] > ids[r - 1]), "bpr: gradient id ", ids[r],
+                  " at ", r, " of table '", table.name, "' is out of range or not strictly increasing");
+    float* p = table.param.data<float>();
+    const float* grad = rows == 0 ? nullptr : g.rows.data<float>();
+    float* first = table.first.defined() ? table.first.data<float>() : nullptr;
+    float* second = table.second.defined() ? table.second.data<float>() : nullptr;
+    const auto adam_c = detail::sparse_adam_coeffs<float>(adam);
+    const auto adagrad_c = detail::adagrad_coeffs<float>(adagrad);
+    const float lr = static_cast<float>(lr_);
+    // Chunks of ~64K elements: a thread's start-up is not worth less on a busy machine.
+    cpu::parallel_for(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(width, 1)), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        // Touched rows are scattered over tables larger than the cache: ask for them early.
+        if (r + cpu::kPrefetchDistance < r1) {
+          const int64_t ahead = ids[r + cpu::kPrefetchDistance] * width;
+          const size_t bytes = static_cast<size_t>(width) * sizeof(float);
+          cpu::prefetch_row(p + ahead, bytes);
+          if (first) cpu::prefetch_row(first + ahead, bytes);
+          if (second) cpu::prefetch_row(second + ahead, bytes);
+        }
+        const int64_t at = ids[r] * width;
+        const float* gr = grad + r * width;
+        if (kind_ == "adam") adam_row(p + at, gr, first + at, second + at, width, adam_c);
+        else if (kind_ == "adagrad") adagrad_row(p + at, gr, first + at, width, adagrad_c);
+        else sgd_row(p + at, gr, width, lr);
+      }
+    });
+  }
+}
+
+std::vector<std::pair<std::string, Tensor>> RowOptimizer::state() const {
+  std::vector<std::pair<std::string, Tensor>> s{{"step", Tensor::scalar<int64_t>(steps_)}};
+  for (const Table& t : tables_) {
+    if (kind_ == "adam") {
+      s.emplace_back(t.name + ".exp_avg", t.first);
+      s.emplace_back(t.name + ".exp_avg_sq", t.second);
+    } else if (kind_ == "adagrad") {
+      s.emplace_back(t.name + ".sum", t.first);
+    }
+  }
+  return s;
+}
+
+void RowOptimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+  const auto mine = this->state();
+  AISLE_CHECK(state.size() == mine.size(), "bpr: optimizer state has ", state.size(), " tensors, expected ",
+              mine.size());
+  for (size_t e = 0; e < mine.size(); ++e) {
+    const auto& [name, tensor] = state[e];
+    AISLE_CHECK(name == mine[e].first, "bpr: optimizer state entry ", e, " is '", name, "', expected '",
+                mine[e].first, "'");
+    AISLE_CHECK(tensor.dtype() == mine[e].second.dtype() && tensor.numel() == mine[e].second.numel() &&
+                    (e == 0 || tensor.shape() == mine[e].second.shape()),
+                "bpr: optimizer state tensor '", name, "' is ", tensor.describe(), ", expected ",
+                mine[e].second.describe());
+  }
+  const int64_t steps = state[0].second.to(Device::cpu()).item<int64_t>();
+  AISLE_CHECK(steps >= 0, "bpr: optimizer state 'step' is negative (", steps, ")");
+  for (size_t e = 1; e < mine.size(); ++e) {
+    Tensor target = mine[e].second;
+    target.copy_(state[e].second);
+  }
+  steps_ = steps;
+}
+
+}  // namespace aisle::models::bpr

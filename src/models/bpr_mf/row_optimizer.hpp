@@ -1,0 +1,48 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aisle/ops/scatter.hpp"
+#include "aisle/tensor/tensor.hpp"
+
+// The optimizer of BPR-MF's tables: lazy updates of only the rows a step touched, with the
+// formulas of the op catalogue's sparse updates (aisle/ops/optim.hpp):
+//   adam     PyTorch SparseAdam: moments and values of touched rows only;
+//   sgd      plain row SGD;
+//   adagrad  PyTorch Adagrad with an elementwise accumulator of touched rows.
+// Every step touches every table, so one step count drives Adam's bias corrections. The model
+// owns this rather than an optim::Optimizer so the fused CPU step can hand it coalesced rows
+// without the tape, and so the CPU update can be a vectorised row loop (it gives the same bits
+// as ops::sparse_*_update, which CUDA tables use).
+namespace aisle::models::bpr {
+
+class RowOptimizer {
+ public:
+  // `kind`: adam | sgd | adagrad. `tables` are (name, live parameter tensor), f32.
+  RowOptimizer(const std::string& kind, double lr, std::vector<std::pair<std::string, Tensor>> tables);
+
+  // One step: grads[t] are table t's gradient rows, coalesced (ids strictly increasing).
+  void step(const std::vector<ops::SparseRows>& grads);
+
+  int64_t steps() const { return steps_; }
+  // "step" (i64 scalar) and "<table>.exp_avg", "<table>.exp_avg_sq" (adam) or "<table>.sum"
+  // (adagrad): live tensors except the step count.
+  std::vector<std::pair<std::string, Tensor>> state() const;
+  // Takes tensors by the names state() gives (each of the same shape); validates all first and
+  // throws aisle::Error naming the entry.
+  void load_state(const std::vector<std::pair<std::string, Tensor>>& state);
+
+ private:
+  struct Table {
+    std::string name;
+    Tensor param, first, second;  // adam: exp_avg, exp_avg_sq; adagrad: sum in `first`
+  };
+  std::string kind_;
+  double lr_;
+  int64_t steps_ = 0;
+  std::vector<Table> tables_;
+};
+
+}  // namespace aisle::models::bpr

@@ -1,0 +1,375 @@
+#include "aisle/train/trainer.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <fstream>
+
+#include "aisle/config.hpp"
+#include "aisle/device/cuda.hpp"
+#include "aisle/dist/communicator.hpp"
+#include "aisle/train/checkpoint.hpp"
+#include "aisle/train/evaluation.hpp"
+#include "aisle/train/export.hpp"
+#include "aisle/train/model_registry.hpp"
+#include "aisle/train/run_data.hpp"
+#include "src/io/atomic_file.hpp"
+#include "src/train/progress.hpp"
+#include "src/train/run_log.hpp"
+
+namespace aisle::train {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_requested = 0;
+
+extern "C" void on_stop_signal(int) { g_stop_requested = 1; }
+
+// SIGINT/SIGTERM request a checkpointed stop while a run is in train(); the previous handlers
+// come back afterwards so the host application keeps its own behaviour.
+class StopSignals {
+ public:
+  StopSignals() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+json metrics_json(const std::map<std::string, double>& metrics) {
+  json j = json::object();
+  for (const auto& [k, v] : metrics) j[k] = std::isfinite(v) ? json(v) : json(nullptr);
+  return j;
+}
+
+std::map<std::string, double> metrics_from_json(const std::string& text) {
+  std::map<std::string, double> out;
+  const json parsed = json::parse(text);  // items() must not outlive the parsed object
+  for (const auto& [k, v] : parsed.items()) out[k] = v.is_number() ? v.get<double>() : NAN;
+  return out;
+}
+
+void say(std::FILE* out, const std::string& line) {
+  if (!out) return;
+  std::fputs(line.c_str(), out);
+  std::fputc('\n', out);
+  std::fflush(out);
+}
+
+std::string shown_metrics(const eval::EvalResult& r, const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& n : names) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "  %s %.4f", n.c_str(), r.at(n));
+    text += buf;
+  }
+  return text;
+}
+
+// A fresh run must not silently mix with an old one; --force starts over, but only in a
+// directory that is empty or recognisably a run, so a mistyped path cannot delete unrelated files.
+void prepare_run_dir(const fs::path& dir, const TrainOptions& o) {
+  const bool exists = fs::exists(dir);
+  const bool empty = exists && fs::is_directory(dir) && fs::is_empty(dir);
+  const bool is_run = exists && (fs::exists(dir / "recipe.yaml") || fs::exists(dir / "metrics.jsonl"));
+  if (o.resume) {
+    AISLE_CHECK(is_run, dir.string(), ": no run to resume here (no recipe.yaml or metrics.jsonl)");
+    return;
+  }
+  if (exists && !empty) {
+    AISLE_CHECK(o.force, dir.string(), ": the run directory already exists; pass --resume to continue it or "
+                "--force to start over");
+    AISLE_CHECK(is_run, dir.string(), ": --force refuses to delete a directory that is not an aisle run "
+                "(no recipe.yaml or metrics.jsonl)");
+    fs::remove_all(dir);
+  }
+  fs::create_directories(dir);
+}
+
+void check_recipe_matches(const fs::path& run_dir, const recipe::Recipe& r, const std::string& checkpoint_sha) {
+  AISLE_CHECK(checkpoint_sha == r.digest(), run_dir.string(),
+              ": the recipe differs from the one this run was started with (recipe sha256 ", r.digest().substr(0, 12),
+              " vs ", checkpoint_sha.substr(0, 12), "); resume with the run's own recipe: aisle train ",
+              (run_dir / "recipe.yaml").string(), " --run-dir ", run_dir.string(), " --resume");
+}
+
+}  // namespace
+
+void request_stop() { g_stop_requested = 1; }
+
+Device resolve_device(const std::string& name) {
+  if (name == "auto") return cuda::is_available() ? Device::cuda(0) : Device::cpu();
+  const Device d = Device::parse(name);
+  AISLE_CHECK(!d.is_cuda() || cuda::is_available(), "device '", name,
+              "': no CUDA device is available (this build ", AISLE_WITH_CUDA ? "has" : "does not have",
+              " the CUDA backend); use device: cpu or auto");
+  return d;
+}
+
+fs::path resolve_run_dir(const recipe::Recipe& r, const TrainOptions& o) {
+  if (!o.run_dir.empty()) return o.run_dir;
+  if (!r.string("run_dir").empty()) return r.string("run_dir");
+  return fs::path("runs") / r.string("name");
+}
+
+TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
+  const auto wall_start = Clock::now();
+  TrainResult result;
+  // Everything the recipe alone can get wrong fails before the run directory is touched.
+  const Device device = resolve_device(r.string("device"));
+  const std::string type = r.string("model.type");
+  std::unique_ptr<Model> model = create_model(type);
+  model->configure(r);
+
+  result.run_dir = resolve_run_dir(r, o);
+  const fs::path& run_dir = result.run_dir;
+  prepare_run_dir(run_dir, o);
+  const fs::path checkpoints = run_dir / "checkpoints";
+  if (!o.resume) io::detail::write_file_atomically(run_dir / "recipe.yaml", r.resolved_yaml());
+
+  say(o.console, "aisle train '" + r.string("name") + "': model " + type + " on " + device.str() + ", run directory " +
+                     run_dir.string());
+  RunData data = prepare_run_data(r, run_dir);
+  for (const std::string& note : data.notes) say(o.console, "  " + note);
+
+  const auto comm = dist::make_local_communicator();
+  TrainingData td{data.split.train, data.train_index, data.split.train.num_users, data.split.train.num_items};
+  model->setup(td, ModelContext{device, static_cast<uint64_t>(r.integer("seed")), comm.get()});
+
+  const EvalSettings eval_cfg = eval_settings(r, *model, data.split.train);
+  const std::string watch = r.string("train.early_stopping.metric");
+  const int64_t patience = r.integer("train.early_stopping.patience");
+  const bool has_valid = data.split.valid.size() > 0;
+  AISLE_CHECK(watch.empty() || has_valid, r.where("train.early_stopping.metric"),
+              ": early stopping on '", watch, "' needs a validation part: set data.split.valid (e.g. 0.1, or true "
+              "for leave_one_out)");
+  const data::Interactions& monitor = has_valid ? data.split.valid : data.split.test;
+  const char* monitor_name = has_valid ? "valid" : "test";
+  const int64_t epochs = model->iterative() ? r.integer("train.epochs") : 1;
+  const int64_t eval_every = r.integer("eval.every");
+  const int64_t checkpoint_every = r.integer("train.checkpoint_every");
+  const int64_t keep = r.integer("train.keep_checkpoints");
+
+  TrainerPosition pos;
+  pos.recipe_sha256 = r.digest();
+  RunLog log(run_dir / "metrics.jsonl", /*append=*/o.resume);
+  if (o.resume) {
+    const auto latest = latest_checkpoint(checkpoints);
+    AISLE_CHECK(latest.has_value(), checkpoints.string(), ": no checkpoint to resume from");
+    LoadedCheckpoint c = read_checkpoint(*latest);
+    check_recipe_matches(run_dir, r, c.position.recipe_sha256);
+    model->load_state(c.state);
+    pos = c.position;
+    log.write("resume", {{"checkpoint", latest->filename().string()}, {"epoch", pos.epoch}, {"step", pos.step}});
+    say(o.console, "  resuming from " + latest->string());
+  } else {
+    log.write("start", {{"name", r.string("name")},
+                        {"model", type},
+                        {"device", device.str()},
+                        {"recipe_sha256", r.digest()},
+                        {"train_rows", data.split.train.size()},
+                        {"valid_rows", data.split.valid.size()},
+                        {"test_rows", data.split.test.size()},
+                        {"users", td.num_users},
+                        {"items", td.num_items},
+                        {"version", AISLE_VERSION}});
+  }
+
+  const StopSignals signals;
+  g_stop_requested = 0;
+  Progress progress(o.progress, r.number("train.log_every"));
+  const double log_every = r.number("train.log_every");
+  const int64_t steps = model->steps_per_epoch();
+  std::string status = "completed";
+  double session_train_seconds = 0;
+
+  auto position_now = [&] {
+    TrainerPosition p = pos;
+    p.elapsed_seconds = pos.elapsed_seconds + session_train_seconds;
+    return p;
+  };
+  auto checkpoint_here = [&] {
+    const fs::path dir = write_checkpoint(checkpoints, checkpoint_name(pos.epoch, pos.step), *model, position_now());
+    prune_checkpoints(checkpoints, keep);
+    log.write("checkpoint", {{"dir", dir.string()}, {"epoch", pos.epoch}, {"step", pos.step}});
+    return dir;
+  };
+
+  while (pos.epoch < epochs) {
+    const int64_t epoch = pos.epoch;
+    const auto epoch_start = Clock::now();
+    const double seconds_before = pos.epoch_seconds;
+    auto last_log = Clock::now();
+    bool diverged = false;
+    StepReport bad_step;
+    const StepFn on_step = [&](const StepReport& s) {
+      if (model->iterative() && !std::isfinite(s.loss)) {
+        diverged = true;
+        bad_step = s;
+        return false;
+      }
+      if (std::isfinite(s.loss)) pos.epoch_loss_sum += s.loss * static_cast<double>(s.examples);
+      pos.epoch_examples += s.examples;
+      pos.step = s.step + 1;
+      pos.epoch_seconds = seconds_before + seconds_since(epoch_start);
+      const double rate = pos.epoch_seconds > 0 ? static_cast<double>(pos.epoch_examples) / pos.epoch_seconds : 0;
+      const double per_step = pos.epoch_seconds / static_cast<double>(pos.step);
+      const double eta = per_step * static_cast<double>((epochs - epoch) * steps - pos.step);
+      progress.update(epoch, epochs, s.step, s.steps, s.loss, rate, eta);
+      if (seconds_since(last_log) >= log_every && log_every > 0) {
+        last_log = Clock::now();
+        log.write("step", {{"epoch", epoch}, {"step", s.step}, {"steps", s.steps},
+                           {"loss", std::isfinite(s.loss) ? json(s.loss) : json(nullptr)}, {"examples_per_s", rate}});
+      }
+      if (o.on_step) o.on_step(epoch, s);
+      return g_stop_requested == 0;
+    };
+    if (pos.step < steps) model->train_steps(epoch, pos.step, on_step);
+    progress.finish_line();
+    session_train_seconds += seconds_since(epoch_start);
+
+    if (diverged) {
+      const auto latest = latest_checkpoint(checkpoints);
+      const std::string kept = latest ? latest->string() : std::string("none (no checkpoint was written yet)");
+      log.write("diverged", {{"epoch", epoch}, {"step", bad_step.step}});
+      throw TrainingDiverged(detail::concat(
+          "training diverged: the loss is ", bad_step.loss, " at epoch ", epoch + 1, " step ", bad_step.step + 1,
+          "; the last good checkpoint is ", kept, ". Lower train.lr or raise the regularisation, then start over (--force) "
+          "or resume from the checkpoint (--resume)"));
+    }
+    if (pos.step < steps) {  // stopped by a signal inside the epoch
+      const fs::path dir = checkpoint_here();
+      log.write("stop", {{"epoch", epoch}, {"step", pos.step}});
+      say(o.console, "stopped at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(pos.step) +
+                         "; checkpoint " + dir.string() + " (continue with --resume)");
+      status = "stopped";
+      break;
+    }
+
+    const double loss = pos.epoch_examples > 0 ? pos.epoch_loss_sum / static_cast<double>(pos.epoch_examples) : NAN;
+    const double rate = pos.epoch_seconds > 0 ? static_cast<double>(pos.epoch_examples) / pos.epoch_seconds : 0;
+    log.write("epoch", {{"epoch", epoch}, {"loss", std::isfinite(loss) ? json(loss) : json(nullptr)},
+                        {"seconds", pos.epoch_seconds}, {"examples", pos.epoch_examples}, {"examples_per_s", rate}});
+    char line[160];
+    std::snprintf(line, sizeof line, "epoch %lld/%lld  loss %.5f  %.2f s  %.0f examples/s",
+                  static_cast<long long>(epoch + 1), static_cast<long long>(epochs), loss, pos.epoch_seconds, rate);
+    std::string text = line;
+    pos.epoch += 1;
+    pos.step = 0;
+    pos.epoch_loss_sum = 0;
+    pos.epoch_examples = 0;
+    pos.epoch_seconds = 0;
+    result.epochs_completed = pos.epoch;
+
+    bool stop_early = false;
+    const bool last = pos.epoch == epochs;
+    if (eval_every > 0 && monitor.size() > 0 && (pos.epoch % eval_every == 0 || last)) {
+      const auto eval_start = Clock::now();
+      const eval::EvalResult ev = evaluate_model(*model, eval_cfg, *data.train_index, monitor);
+      log.write("eval", {{"epoch", epoch}, {"split", monitor_name}, {"metrics", metrics_json(ev.metrics)},
+                         {"users", ev.users}, {"cases", ev.cases}, {"seconds", seconds_since(eval_start)}});
+      text += std::string("  |  ") + monitor_name + shown_metrics(ev, eval_cfg.shown);
+      pos.last_eval_json = metrics_json(ev.metrics).dump();
+      if (!watch.empty()) {
+        const double value = ev.at(watch);
+        const bool better = pos.best_epoch < 0 || (higher_is_better(watch) ? value > pos.best_value : value < pos.best_value);
+        if (better) {
+          pos.best_value = value;
+          pos.best_epoch = epoch;
+          pos.evals_without_improvement = 0;
+          write_checkpoint(checkpoints, "best", *model, position_now());
+        } else if (++pos.evals_without_improvement >= patience) {
+          stop_early = true;
+        }
+      }
+    }
+    say(o.console, text);
+    if (stop_early) {
+      log.write("early_stop", {{"epoch", epoch}, {"metric", watch}, {"best_epoch", pos.best_epoch},
+                               {"best_value", pos.best_value}});
+      say(o.console, "early stopping: " + watch + " has not improved for " + std::to_string(patience) +
+                         " evaluations; best epoch " + std::to_string(pos.best_epoch + 1));
+      status = "early_stopped";
+    }
+    const bool stop_now = g_stop_requested != 0;
+    if (last || stop_early || stop_now || (checkpoint_every > 0 && pos.epoch % checkpoint_every == 0)) checkpoint_here();
+    if (stop_early) break;
+    if (stop_now && !last) {
+      log.write("stop", {{"epoch", pos.epoch}, {"step", 0}});
+      say(o.console, "stopped after epoch " + std::to_string(pos.epoch) + " (continue with --resume)");
+      status = "stopped";
+      break;
+    }
+  }
+
+  result.status = status;
+  result.best_epoch = pos.best_epoch;
+  result.epochs_completed = pos.epoch;
+  if (has_valid) result.valid_metrics = metrics_from_json(pos.last_eval_json);
+  if (status != "stopped") {
+    if (pos.best_epoch >= 0 && pos.best_epoch + 1 != pos.epoch) {
+      const LoadedCheckpoint best = read_checkpoint(checkpoints / "best");
+      model->load_state(best.state);
+      result.valid_metrics = metrics_from_json(best.position.last_eval_json);
+      say(o.console, "restored the best epoch (" + std::to_string(pos.best_epoch + 1) + ") for testing and export");
+    }
+    if (data.split.test.size() > 0) {
+      const eval::EvalResult ev = evaluate_model(*model, eval_cfg, *data.train_index, data.split.test);
+      result.test_metrics = ev.metrics;
+      log.write("eval", {{"epoch", pos.best_epoch >= 0 ? pos.best_epoch : pos.epoch - 1}, {"split", "test"},
+                         {"final", true}, {"metrics", metrics_json(ev.metrics)}, {"users", ev.users}, {"cases", ev.cases}});
+      say(o.console, "test" + shown_metrics(ev, eval_cfg.shown) + "  (" + std::to_string(ev.users) + " users)");
+    }
+    if (!r.string("export.dir").empty()) {
+      ExportRequest req;
+      req.model = model.get();
+      req.user_ids = data.dataset.user_ids();
+      req.item_ids = data.dataset.item_ids();
+      req.seen = data.train_index.get();
+      req.metrics = result.test_metrics;
+      req.dir = r.string("export.dir");
+      req.overwrite = r.boolean("export.overwrite");
+      export_artifact(req);
+      result.artifact = req.dir;
+      log.write("export", {{"dir", req.dir.string()}});
+      say(o.console, "artifact written to " + req.dir.string());
+    }
+  }
+  result.wall_seconds = seconds_since(wall_start);
+  const json summary = {{"name", r.string("name")},
+                        {"status", status},
+                        {"model", type},
+                        {"hyperparameters", json::parse(model->hyperparameters_json())},
+                        {"device", device.str()},
+                        {"epochs_completed", pos.epoch},
+                        {"epochs", epochs},
+                        {"best_epoch", pos.best_epoch >= 0 ? json(pos.best_epoch) : json(nullptr)},
+                        {"test_metrics", metrics_json(result.test_metrics)},
+                        {"valid_metrics", metrics_json(result.valid_metrics)},
+                        {"train_seconds", pos.elapsed_seconds + session_train_seconds},
+                        {"wall_seconds", result.wall_seconds},
+                        {"version", AISLE_VERSION},
+                        {"recipe_sha256", r.digest()},
+                        {"artifact", result.artifact.string()}};
+  io::detail::write_file_atomically(run_dir / "summary.json", summary.dump(2) + "\n");
+  log.write("end", {{"status", status}, {"wall_seconds", result.wall_seconds}});
+  return result;
+}
+
+}  // namespace aisle::train

@@ -1,0 +1,393 @@
+// BPR-MF (model.type: bpr): it learns a planted taste structure better than popularity, draws
+// only true negatives, runs the fused CPU step and the autograd step to the same numbers, resumes
+// bit-identically after an epoch or mid-epoch, and round-trips its weights.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <set>
+
+#include "aisle/data/split.hpp"
+#include "aisle/dist/communicator.hpp"
+#include "aisle/eval/full_ranking.hpp"
+#include "aisle/models/bpr_mf.hpp"
+#include "aisle/ops/elementwise.hpp"
+#include "aisle/ops/optim.hpp"
+#include "aisle/train/model_registry.hpp"
+#include "aisle/train/recipe_schema.hpp"
+#include "src/models/bpr_mf/model.hpp"
+#include "support/omp_threads.hpp"
+#include "support/testing.hpp"
+
+namespace aisle::models::bpr {
+namespace {
+
+using testing::error_message;
+
+constexpr int64_t kUsers = 400, kItems = 240, kGroups = 8;
+
+// Users and items fall into kGroups tastes; a user takes 85% of their 12-24 items from their own
+// group and the rest from the whole catalogue, both skewed towards low item ids (popular items).
+data::Split planted_taste_split(uint64_t seed) {
+  Generator gen(seed);
+  std::vector<int64_t> users, items;
+  const int64_t per_group = kItems / kGroups;
+  auto skewed = [&gen](int64_t n) {  // an index in [0, n), smaller ones likelier
+    const double x = gen.next_double();
+    return std::min<int64_t>(n - 1, static_cast<int64_t>(static_cast<double>(n) * x * x));
+  };
+  for (int64_t u = 0; u < kUsers; ++u) {
+    const int64_t group = u % kGroups;
+    const int64_t n = 12 + static_cast<int64_t>(gen.next_below(13));
+    std::set<int64_t> mine;
+    while (static_cast<int64_t>(mine.size()) < n) {
+      const int64_t item = gen.next_double() < 0.85 ? skewed(per_group) * kGroups + group : skewed(kItems);
+      mine.insert(item);
+    }
+    for (int64_t i : mine) {
+      users.push_back(u);
+      items.push_back(i);
+    }
+  }
+  const data::Interactions all = data::Interactions::from_vectors(users, items, kUsers, kItems);
+  return data::random_split(all, data::Ratios{0.8, 0.0, 0.2}, /*per_user=*/true, seed + 1);
+}
+
+recipe::Recipe bpr_recipe(const std::string& model_keys = "", const std::string& train_keys = "") {
+  return recipe::Recipe::load_text(
+      "data: {path: unused}\nmodel: {type: bpr" + (model_keys.find("factors") == std::string::npos ? std::string(", factors: 16") : "") + model_keys + "}\ntrain: {lr: 0.02, batch_size: 256" +
+          train_keys + "}\n",
+      "test.yaml", {}, train::training_schema());
+}
+
+struct Fixture {
+  data::Split split = planted_taste_split(7);
+  std::shared_ptr<const data::UserItemIndex> train_index = std::make_shared<data::UserItemIndex>(split.train);
+  std::unique_ptr<dist::Communicator> comm = dist::make_local_communicator();
+
+  train::TrainingData training() const { return {split.train, train_index, kUsers, kItems}; }
+
+  std::unique_ptr<BprMf> model(const recipe::Recipe& r, Kernel kernel = Kernel::automatic,
+                               Device device = Device::cpu(), uint64_t seed = 11) const {
+    auto m = std::make_unique<BprMf>();
+    m->configure(r);
+    m->use_kernel(kernel);
+    m->setup(training(), train::ModelContext{device, seed, comm.get()});
+    return m;
+  }
+
+  eval::EvalResult evaluate(const eval::Scorer& scorer, Device device = Device::cpu()) const {
+    eval::FullRankingOptions o;
+    o.ks = {10};
+    o.device = device;
+    return eval::evaluate_full_ranking(scorer, *train_index, data::UserItemIndex(split.test), o);
+  }
+};
+
+// Mean loss of each epoch run.
+std::vector<double> run_epochs(train::Model& m, int64_t from, int64_t to) {
+  std::vector<double> losses;
+  for (int64_t e = from; e < to; ++e) {
+    double sum = 0;
+    int64_t n = 0;
+    m.train_steps(e, 0, [&](const train::StepReport& s) {
+      sum += s.loss * static_cast<double>(s.examples);
+      n += s.examples;
+      return true;
+    });
+    losses.push_back(sum / static_cast<double>(n));
+  }
+  return losses;
+}
+
+void expect_same_bits(const std::map<std::string, Tensor>& a, const std::map<std::string, Tensor>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a) {
+    ASSERT_TRUE(b.count(name)) << name;
+    const Tensor& u = b.at(name);
+    ASSERT_EQ(t.shape(), u.shape()) << name;
+    ASSERT_EQ(t.dtype(), u.dtype()) << name;
+    const Tensor x = t.to(Device::cpu()), y = u.to(Device::cpu());
+    EXPECT_EQ(0, std::memcmp(x.raw_data(), y.raw_data(), x.nbytes())) << name << " differs";
+  }
+}
+
+std::map<std::string, Tensor> snapshot(const std::map<std::string, Tensor>& state) {
+  std::map<std::string, Tensor> copy;
+  for (const auto& [name, t] : state) copy.emplace(name, t.clone());
+  return copy;
+}
+
+TEST(BprMf, LearnsPlantedTastesBetterThanPopularity) {
+  const Fixture fx;
+  auto m = train::create_model("bpr");
+  m->configure(bpr_recipe());
+  m->setup(fx.training(), train::ModelContext{Device::cpu(), 3, fx.comm.get()});
+  const std::vector<double> losses = run_epochs(*m, 0, 15);
+  EXPECT_NEAR(losses.front(), std::log(2.0), 0.05) << "random init starts at log 2";
+  EXPECT_LT(losses.back(), 0.6 * losses.front());
+  for (size_t e = 1; e < losses.size(); ++e) EXPECT_LT(losses[e], losses[e - 1] + 1e-3) << "epoch " << e;
+
+  const Tensor counts = [&] {
+    std::vector<float> c(kItems, 0.0f);
+    for (int64_t i : fx.split.train.items.to_vector<int64_t>()) c[static_cast<size_t>(i)] += 1;
+    return Tensor::from_vector(c);
+  }();
+  const eval::EvalResult popularity = fx.evaluate([&](const Tensor& users) {
+    return ops::broadcast_to(counts.reshape({1, kItems}), {users.numel(), kItems});
+  });
+  const eval::EvalResult bpr = fx.evaluate([&](const Tensor& users) { return m->score_users(users); });
+  EXPECT_GT(bpr.at("Recall@10"), 1.5 * popularity.at("Recall@10"));
+  EXPECT_GT(bpr.at("NDCG@10"), 1.5 * popularity.at("NDCG@10"));
+}
+
+TEST(BprMf, StepsCoverEveryRowOnceWithTrueNegatives) {
+  const Fixture fx;
+  auto m = fx.model(bpr_recipe("", ", negatives: 3"));
+  const int64_t rows = fx.split.train.size();
+  ASSERT_EQ(m->steps_per_epoch(), (rows + 255) / 256);
+  for (int64_t epoch : {0, 1}) {
+    std::multiset<std::pair<int64_t, int64_t>> seen;
+    for (int64_t s = 0; s < m->steps_per_epoch(); ++s) {
+      const BatchIds ids = m->batch_ids(epoch, s);
+      const auto users = ids.users.to_vector<int64_t>(), items = ids.items.to_vector<int64_t>();
+      const auto negs = ids.negatives.to_vector<int64_t>();
+      ASSERT_EQ(ids.negatives.shape(), (Shape{ids.users.numel(), 3}));
+      for (size_t b = 0; b < users.size(); ++b) {
+        seen.emplace(users[b], items[b]);
+        for (int64_t c = 0; c < 3; ++c)
+          EXPECT_FALSE(fx.train_index->contains(users[b], negs[b * 3 + static_cast<size_t>(c)]))
+              << "negative " << negs[b * 3 + static_cast<size_t>(c)] << " of user " << users[b] << " is a positive";
+      }
+    }
+    std::multiset<std::pair<int64_t, int64_t>> expected;
+    const auto u = fx.split.train.users.to_vector<int64_t>(), i = fx.split.train.items.to_vector<int64_t>();
+    for (size_t r = 0; r < u.size(); ++r) expected.emplace(u[r], i[r]);
+    EXPECT_EQ(seen, expected) << "epoch " << epoch;
+  }
+  // Epochs are shuffled differently, and a step's ids depend on (seed, epoch, step) only.
+  EXPECT_FALSE(testing::all_close(m->batch_ids(0, 0).users, m->batch_ids(1, 0).users));
+  auto other = fx.model(bpr_recipe("", ", negatives: 3"));
+  const BatchIds a = m->batch_ids(1, 2), b = other->batch_ids(1, 2);
+  EXPECT_TRUE(testing::all_close(a.users, b.users));
+  EXPECT_TRUE(testing::all_close(a.negatives, b.negatives));
+}
+
+// The fused CPU step and the tape compute the same loss and the same coalesced row gradients.
+TEST(BprMf, FusedGradientsMatchAutograd) {
+  const Fixture fx;
+  for (const bool bias : {false, true}) {
+    for (const int64_t k : {1, 3}) {
+      SCOPED_TRACE(::testing::Message() << "item_bias " << bias << ", negatives " << k);
+      auto m = fx.model(bpr_recipe(bias ? ", item_bias: true, reg: 0.01" : ", reg: 0.01",
+                                   ", negatives: " + std::to_string(k)));
+      // Train a little first so the tables (and the bias) are not at their initial values.
+      run_epochs(*m, 0, 2);
+      const BatchIds ids = m->batch_ids(2, 1);
+      const Gradients fused = fused_backward_cpu(m->params(), ids, 0.01);
+      const Gradients tape = autograd_backward(m->params(), ids, 0.01);
+      EXPECT_NEAR(fused.loss, tape.loss, 1e-6 * std::abs(tape.loss));
+      ASSERT_EQ(fused.rows.size(), bias ? 3u : 2u);
+      ASSERT_EQ(tape.rows.size(), fused.rows.size());
+      for (size_t t = 0; t < fused.rows.size(); ++t) {
+        EXPECT_TRUE(testing::all_close(fused.rows[t].indices, tape.rows[t].indices)) << "table " << t;
+        EXPECT_TRUE(testing::all_close(fused.rows[t].rows, tape.rows[t].rows, 1e-4, 1e-8)) << "table " << t;
+      }
+      for (const Var& leaf : {m->params().user_factors, m->params().item_factors})
+        EXPECT_FALSE(leaf.has_grad()) << "the tape's gradients stay behind in " << leaf.name();
+    }
+  }
+}
+
+// Whole epochs agree too: the two kernels feed the same optimizer (SGD here, linear in the
+// gradient, so rounding differences stay rounding-sized).
+TEST(BprMf, FusedTrainingMatchesAutogradTraining) {
+  const Fixture fx;
+  for (const char* optimizer : {"sgd", "adam"}) {
+    SCOPED_TRACE(optimizer);
+    const recipe::Recipe r = bpr_recipe(", item_bias: true", std::string(", optimizer: ") + optimizer);
+    auto fused = fx.model(r, Kernel::fused);
+    auto tape = fx.model(r, Kernel::autograd);
+    const auto fused_losses = run_epochs(*fused, 0, 2), tape_losses = run_epochs(*tape, 0, 2);
+    EXPECT_NEAR(fused_losses.back(), tape_losses.back(), 1e-5);
+    for (const auto& [name, t] : fused->weights())
+      EXPECT_TRUE(testing::all_close(t, tape->weights().at(name), 1e-3, 2e-5)) << name;
+  }
+}
+
+// The CPU row loops of RowOptimizer give the op catalogue's sparse updates bit for bit.
+TEST(BprMf, RowOptimizerMatchesSparseUpdateKernels) {
+  Generator gen(5);
+  for (const char* kind : {"adam", "adagrad", "sgd"}) {
+    SCOPED_TRACE(kind);
+    Tensor mine = testing::random_tensor({50, 13}, gen, DType::f32);
+    Tensor reference = mine.clone();
+    Tensor first = Tensor::zeros({50, 13}), second = Tensor::zeros({50, 13});
+    RowOptimizer opt(kind, 0.05, {{"t", mine}});
+    for (int64_t step = 1; step <= 3; ++step) {
+      const ops::SparseRows g{Tensor::from_vector(std::vector<int64_t>{1, 4, 5, 17, 49}),
+                              testing::random_tensor({5, 13}, gen, DType::f32)};
+      opt.step({g});
+      if (std::string(kind) == "adam")
+        ops::sparse_adam_update(reference, g, first, second, ops::SparseAdamHyper{.lr = 0.05, .step = step});
+      else if (std::string(kind) == "adagrad")
+        ops::sparse_adagrad_update(reference, g, first, ops::AdagradHyper{.lr = 0.05});
+      else
+        ops::sparse_sgd_update(reference, g, 0.05);
+    }
+    EXPECT_EQ(0, std::memcmp(mine.raw_data(), reference.raw_data(), mine.nbytes()));
+    EXPECT_EQ(opt.steps(), 3);
+  }
+}
+
+TEST(BprMf, DeterministicAcrossRunsAndThreadCounts) {
+  const Fixture fx;
+  // Batches large enough for the fused step to split its passes between threads.
+  const recipe::Recipe r = bpr_recipe(", item_bias: true, factors: 256", ", negatives: 2, batch_size: 2500");
+  std::map<std::string, Tensor> one, many;
+  ASSERT_TRUE(testing::with_omp_threads(1, [&] {
+    auto m = fx.model(r);
+    run_epochs(*m, 0, 2);
+    one = snapshot(m->state());
+  }));
+  ASSERT_TRUE(testing::with_omp_threads(3, [&] {
+    auto m = fx.model(r);
+    run_epochs(*m, 0, 2);
+    many = snapshot(m->state());
+  }));
+  expect_same_bits(one, many);
+  auto again = fx.model(r);
+  run_epochs(*again, 0, 2);
+  expect_same_bits(one, again->state());
+}
+
+TEST(BprMf, ResumesBitIdenticallyAfterAnEpochAndMidEpoch) {
+  const Fixture fx;
+  for (const char* optimizer : {"adam", "adagrad"}) {
+    SCOPED_TRACE(optimizer);
+    const recipe::Recipe r = bpr_recipe(", item_bias: true", std::string(", optimizer: ") + optimizer);
+    auto straight = fx.model(r);
+    run_epochs(*straight, 0, 3);
+
+    // Stopped after epoch 1, restored into a fresh model.
+    auto first = fx.model(r);
+    run_epochs(*first, 0, 2);
+    auto resumed = fx.model(r);
+    resumed->load_state(snapshot(first->state()));
+    run_epochs(*resumed, 2, 3);
+    expect_same_bits(straight->state(), resumed->state());
+
+    // Stopped after step 4 of epoch 1 (on_step returning false), continued from step 5.
+    auto interrupted = fx.model(r);
+    run_epochs(*interrupted, 0, 1);
+    interrupted->train_steps(1, 0, [](const train::StepReport& s) { return s.step < 4; });
+    auto continued = fx.model(r);
+    continued->load_state(snapshot(interrupted->state()));
+    continued->train_steps(1, 5, [](const train::StepReport&) { return true; });
+    run_epochs(*continued, 2, 3);
+    expect_same_bits(straight->state(), continued->state());
+  }
+}
+
+TEST(BprMf, WeightsRoundTripAndScoreIdentically) {
+  const Fixture fx;
+  for (const bool bias : {false, true}) {
+    auto m = fx.model(bpr_recipe(bias ? ", item_bias: true" : ""));
+    run_epochs(*m, 0, 2);
+    const auto w = m->weights();
+    EXPECT_EQ(w.size(), bias ? 3u : 2u);
+    EXPECT_EQ(w.at("user_factors").shape(), (Shape{kUsers, 16}));
+    EXPECT_EQ(w.at("item_factors").shape(), (Shape{kItems, 16}));
+    if (bias) {
+      EXPECT_EQ(w.at("item_bias").shape(), (Shape{kItems}));
+    }
+    for (const auto& [name, t] : w) EXPECT_TRUE(m->state().count(name)) << "state() lacks weight " << name;
+
+    // An exported checkpoint: load_weights takes state() and ignores the optimizer tensors.
+    for (const auto& source : {snapshot(w), snapshot(m->state())}) {
+      auto served = train::create_model("bpr");
+      served->load_weights(source, Device::cpu());
+      const Tensor users = Tensor::from_vector(std::vector<int64_t>{0, 5, 399, 5});
+      const Tensor a = m->score_users(users), b = served->score_users(users);
+      ASSERT_EQ(b.shape(), (Shape{4, kItems}));
+      EXPECT_EQ(0, std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()));
+      EXPECT_EQ(served->dimensions().at("factors"), 16);
+      EXPECT_EQ(served->dimensions().at("items"), kItems);
+    }
+  }
+}
+
+TEST(BprMf, BadWeightsAndStatesNameTheTensor) {
+  const Fixture fx;
+  auto m = fx.model(bpr_recipe());
+  auto w = snapshot(m->weights());
+  auto served = train::create_model("bpr");
+  w.erase("item_factors");
+  try {
+    served->load_weights(w, Device::cpu());
+    ADD_FAILURE() << "no error";
+  } catch (const ArtifactError& e) {
+    EXPECT_MESSAGE_HAS(std::string(e.what()), "item_factors");
+  }
+  w["item_factors"] = Tensor::zeros({kItems, 15});
+  EXPECT_MESSAGE_HAS(error_message([&] { served->load_weights(w, Device::cpu()); }), "'item_factors' has shape [240, 15]");
+
+  auto state = snapshot(m->state());
+  state.erase("optimizer.item_factors.exp_avg_sq");
+  EXPECT_MESSAGE_HAS(error_message([&] { m->load_state(state); }), "optimizer.item_factors.exp_avg_sq");
+  state = snapshot(m->state());
+  state["user_factors"] = Tensor::zeros({kUsers + 1, 16});
+  EXPECT_MESSAGE_HAS(error_message([&] { m->load_state(state); }), "'user_factors' has shape [401, 16]");
+  state = snapshot(m->state());
+  state["item_bias"] = Tensor::zeros({kItems});
+  EXPECT_MESSAGE_HAS(error_message([&] { m->load_state(state); }), "'item_bias' is not part of this model");
+}
+
+TEST(BprMf, BadKeysNameTheKey) {
+  auto load = [](const std::string& yaml) {
+    return error_message([&] { recipe::Recipe::load_text(yaml, "test.yaml", {}, train::training_schema()); });
+  };
+  EXPECT_MESSAGE_HAS(load("data: {path: x}\nmodel: {type: bpr, factors: 0}\n"), "model.factors");
+  EXPECT_MESSAGE_HAS(load("data: {path: x}\nmodel: {type: bpr}\ntrain: {optimizer: rmsprop}\n"), "train.optimizer");
+  EXPECT_MESSAGE_HAS(load("data: {path: x}\nmodel: {type: bpr}\ntrain: {negative_sampling: hard}\n"),
+                     "train.negative_sampling");
+  EXPECT_MESSAGE_HAS(load("data: {path: x}\nmodel: {type: bpr, factor: 8}\n"), "model.factor");
+  EXPECT_MESSAGE_HAS(load("data: {path: x}\nmodel: {type: bpr, reg: -1}\n"), "model.reg");
+  EXPECT_MESSAGE_HAS(load("data: {path: x}\nmodel: {type: bpr}\ntrain: {negatives: 0}\n"), "train.negatives");
+  BprMf m;
+  EXPECT_MESSAGE_HAS(error_message([&] { m.configure(bpr_recipe("", ", lr: 0")); }), "train.lr");
+}
+
+TEST(BprMf, DescribesItself) {
+  const Fixture fx;
+  auto m = fx.model(bpr_recipe(", item_bias: true"));
+  EXPECT_EQ(m->type(), "bpr");
+  EXPECT_EQ(m->feedback(), train::Feedback::implicit);
+  EXPECT_EQ(m->dimensions().at("users"), kUsers);
+  EXPECT_MESSAGE_HAS(m->hyperparameters_json(), "\"factors\":16");
+  EXPECT_MESSAGE_HAS(m->hyperparameters_json(), "\"item_bias\":true");
+  EXPECT_EQ(train::model_info("bpr").feedback, train::Feedback::implicit);
+}
+
+// CUDA runs the autograd step with the op catalogue's kernels; it must follow the CPU's fused
+// step to rounding (tables initialised from the same seed on the host).
+TEST(BprMf, CudaMatchesCpu) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Fixture fx;
+  const recipe::Recipe r = bpr_recipe(", item_bias: true", ", negatives: 2");
+  auto cpu = fx.model(r);
+  auto gpu = fx.model(r, Kernel::automatic, testing::gpu());
+  const auto cpu_losses = run_epochs(*cpu, 0, 2), gpu_losses = run_epochs(*gpu, 0, 2);
+  EXPECT_NEAR(cpu_losses.back(), gpu_losses.back(), 1e-5);
+  for (const auto& [name, t] : cpu->state())
+    EXPECT_TRUE(testing::all_close(gpu->state().at(name), t, 1e-3, 1e-4)) << name;
+  const Tensor users = Tensor::from_vector(std::vector<int64_t>{1, 2, 3});
+  EXPECT_TRUE(testing::all_close(gpu->score_users(users.to(testing::gpu())), cpu->score_users(users), 1e-3, 1e-4));
+  const double cpu_ndcg = fx.evaluate([&](const Tensor& u) { return cpu->score_users(u); }).at("NDCG@10");
+  const double gpu_ndcg =
+      fx.evaluate([&](const Tensor& u) { return gpu->score_users(u); }, testing::gpu()).at("NDCG@10");
+  EXPECT_NEAR(cpu_ndcg, gpu_ndcg, 0.01);
+}
+
+}  // namespace
+}  // namespace aisle::models::bpr

@@ -262,13 +262,17 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
       break;
     }
 
-    const double loss = pos.epoch_examples > 0 ? pos.epoch_loss_sum / static_cast<double>(pos.epoch_examples) : NAN;
+    // Models fitted in one pass (counts, similarities) report no loss.
+    const double loss = model->iterative() && pos.epoch_examples > 0
+                            ? pos.epoch_loss_sum / static_cast<double>(pos.epoch_examples) : NAN;
     const double rate = pos.epoch_seconds > 0 ? static_cast<double>(pos.epoch_examples) / pos.epoch_seconds : 0;
     log.write("epoch", {{"epoch", epoch}, {"loss", std::isfinite(loss) ? json(loss) : json(nullptr)},
                         {"seconds", pos.epoch_seconds}, {"examples", pos.epoch_examples}, {"examples_per_s", rate}});
+    char loss_text[32] = "-";
+    if (std::isfinite(loss)) std::snprintf(loss_text, sizeof loss_text, "%.5f", loss);
     char line[160];
-    std::snprintf(line, sizeof line, "epoch %lld/%lld  loss %.5f  %.2f s  %.0f examples/s",
-                  static_cast<long long>(epoch + 1), static_cast<long long>(epochs), loss, pos.epoch_seconds, rate);
+    std::snprintf(line, sizeof line, "epoch %lld/%lld  loss %s  %.2f s  %.0f examples/s",
+                  static_cast<long long>(epoch + 1), static_cast<long long>(epochs), loss_text, pos.epoch_seconds, rate);
     std::string text = line;
     pos.epoch += 1;
     pos.step = 0;

@@ -16,7 +16,7 @@ void add_implicit_als_keys(recipe::Schema& s) {
   key("model.reg", Kind::number).with_default("0.1").at_least(0)
       .help("L2 weight lambda on every user and item vector (not scaled by their row counts)");
   key("model.alpha", Kind::number).with_default("1").at_least(0)
-      .help("confidence slope: c = 1 + alpha * r for a (user, item) whose summed row values are r");
+      .help("confidence slope: c = 1 + alpha * r (see model.confidence) for a (user, item) whose summed row values are r");
   key("model.confidence", Kind::string).with_default("linear").one_of({"linear", "log"})
       .help("linear: c = 1 + alpha * r; log: c = 1 + alpha * log(1 + r / model.epsilon), for heavy-tailed "
             "quantities");

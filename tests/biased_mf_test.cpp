@@ -16,6 +16,7 @@
 #include "src/models/biased_mf/biased_mf_model.hpp"
 #include "src/models/biased_mf/sequential_sgd.hpp"
 #include "support/omp_threads.hpp"
+#include "support/model_testing.hpp"
 #include "support/testing.hpp"
 
 namespace aisle::models::biased_mf {
@@ -71,8 +72,7 @@ Planted planted(uint64_t seed, bool factors = true) {
 
 recipe::Recipe mf_recipe(std::vector<std::string> sets = {}) {
   sets.insert(sets.begin(), {"model.factors=8", "model.reg=0.02", "train.batch_size=500"});
-  return recipe::Recipe::load_text("data: {path: unused}\nmodel: {type: mf}\n", "test.yaml", sets,
-                                   train::training_schema());
+  return testing::model_recipe("{type: mf}", sets);
 }
 
 struct Fixture {
@@ -103,22 +103,6 @@ struct Fixture {
     return std::sqrt(sq / static_cast<double>(test.size()));
   }
 };
-
-// Mean loss of every step of every epoch in [0, epochs).
-std::vector<double> train_epochs(train::Model& m, int64_t epochs, int64_t first_epoch = 0) {
-  std::vector<double> losses;
-  for (int64_t e = first_epoch; e < epochs; ++e) {
-    double sum = 0;
-    int64_t n = 0;
-    m.train_steps(e, 0, [&](const train::StepReport& s) {
-      sum += s.loss * static_cast<double>(s.examples);
-      n += s.examples;
-      return true;
-    });
-    losses.push_back(sum / static_cast<double>(n));
-  }
-  return losses;
-}
 
 std::map<std::string, Tensor> cloned(const std::map<std::string, Tensor>& state) {
   std::map<std::string, Tensor> out;
@@ -154,10 +138,49 @@ TEST(BiasedMfKernel, OneRatingUpdatesLikeTheFormula) {
   EXPECT_NEAR(q[1], 0.4 + 0.1 * (e * -0.25 - 0.05 * 0.4), 1e-6);
 }
 
+// The kernel overlaps each rating's dot product with the previous update and redoes it when the
+// two share a row: on a tiny table (shared rows everywhere) it must follow a plain double loop.
+TEST(BiasedMfKernel, FollowsAPlainLoopWhenRatingsShareRows) {
+  constexpr int64_t users = 3, items = 4, factors = 13;  // 13: vector body and scalar tail
+  Generator gen(21);
+  std::vector<float> p(users * factors), q(items * factors), bu(users, 0.1f), bi(items, -0.2f);
+  for (float& x : p) x = static_cast<float>(0.3 * normal(gen));
+  for (float& x : q) x = static_cast<float>(0.3 * normal(gen));
+  std::vector<double> p64(p.begin(), p.end()), q64(q.begin(), q.end()), bu64(bu.begin(), bu.end()),
+      bi64(bi.begin(), bi.end());
+  std::vector<PackedRating> ratings;
+  for (int k = 0; k < 400; ++k)
+    ratings.push_back({static_cast<int32_t>(gen.next_below(users)), static_cast<int32_t>(gen.next_below(items)),
+                       static_cast<float>(1 + gen.next_below(5))});
+  const SgdHyper h{.lr = 0.02f, .reg = 0.05f, .reg_bias = 0.02f, .global_mean = 3.0f, .use_biases = true};
+  const double sum_sq = sequential_sgd({p.data(), q.data(), bu.data(), bi.data(), factors}, ratings.data(),
+                                       static_cast<int64_t>(ratings.size()), h);
+  double expected_sq = 0;
+  for (const PackedRating& r : ratings) {
+    double* pu = &p64[r.user * factors];
+    double* qi = &q64[r.item * factors];
+    double d = 0;
+    for (int64_t f = 0; f < factors; ++f) d += pu[f] * qi[f];
+    const double e = r.value - (3.0 + bu64[r.user] + bi64[r.item] + d);
+    expected_sq += e * e;
+    bu64[r.user] += 0.02 * (e - 0.02 * bu64[r.user]);
+    bi64[r.item] += 0.02 * (e - 0.02 * bi64[r.item]);
+    for (int64_t f = 0; f < factors; ++f) {
+      const double pf = pu[f], qf = qi[f];
+      pu[f] += 0.02 * (e * qf - 0.05 * pf);
+      qi[f] += 0.02 * (e * pf - 0.05 * qf);
+    }
+  }
+  EXPECT_NEAR(sum_sq, expected_sq, 1e-4 * expected_sq);
+  for (size_t j = 0; j < p.size(); ++j) ASSERT_NEAR(p[j], p64[j], 1e-4) << "user factor " << j;
+  for (size_t j = 0; j < q.size(); ++j) ASSERT_NEAR(q[j], q64[j], 1e-4) << "item factor " << j;
+  for (int64_t u = 0; u < users; ++u) ASSERT_NEAR(bu[u], bu64[u], 1e-4);
+}
+
 TEST(BiasedMf, SgdRecoversAPlantedLowRankMatrix) {
   Fixture f;
   auto m = f.model(mf_recipe());
-  const std::vector<double> losses = train_epochs(*m, 40);
+  const std::vector<double> losses = testing::epoch_losses(*m, 0, 40);
   const double rmse = f.rmse(*m), baseline = f.mean_baseline();
   EXPECT_LT(losses.back(), 0.05 * losses.front());
   EXPECT_LT(rmse, 0.2 * baseline) << "model " << rmse << " vs global mean " << baseline;
@@ -168,7 +191,7 @@ TEST(BiasedMf, AdamAndMinibatchSgdLearnToo) {
   const double baseline = f.mean_baseline();
   for (const char* optimizer : {"train.optimizer=adam", "train.sgd_mode=minibatch"}) {
     auto m = f.model(mf_recipe({optimizer, "train.batch_size=128"}));
-    const std::vector<double> losses = train_epochs(*m, 40);
+    const std::vector<double> losses = testing::epoch_losses(*m, 0, 40);
     EXPECT_LT(losses.back(), 0.05 * losses.front()) << optimizer;
     EXPECT_LT(f.rmse(*m), 0.2 * baseline) << optimizer;
   }
@@ -180,7 +203,7 @@ TEST(BiasedMf, LearnsBiasesOfABiasOnlyMatrix) {
   // init_std 0 keeps every factor at exactly 0 (their gradients are products with 0): a pure
   // bias model.
   auto m = f.model(mf_recipe({"model.init_std=0", "model.reg_bias=0.001", "train.lr=0.05"}));
-  train_epochs(*m, 60);
+  testing::epoch_losses(*m, 0, 60);
   const auto w = m->weights();
   for (const char* name : {"user_factors", "item_factors"})
     for (float x : w.at(name).to_vector<float>()) ASSERT_EQ(x, 0.0f) << name;
@@ -204,7 +227,7 @@ TEST(BiasedMf, LearnsBiasesOfABiasOnlyMatrix) {
 TEST(BiasedMf, WithoutBiasesTheBiasesStayZero) {
   Fixture f;
   auto m = f.model(mf_recipe({"model.use_biases=false"}));
-  train_epochs(*m, 20);
+  testing::epoch_losses(*m, 0, 20);
   for (const char* name : {"user_bias", "item_bias"})
     for (float x : m->weights().at(name).to_vector<float>()) ASSERT_EQ(x, 0.0f) << name;
   EXPECT_LT(f.rmse(*m), f.mean_baseline());
@@ -215,15 +238,15 @@ TEST(BiasedMf, RunsRepeatBitForBitWhateverTheThreadCount) {
   for (const char* optimizer : {"train.optimizer=sgd", "train.optimizer=adam"}) {
     const recipe::Recipe r = mf_recipe({optimizer});
     auto a = f.model(r);
-    train_epochs(*a, 3);
+    testing::epoch_losses(*a, 0, 3);
     std::unique_ptr<train::Model> b;
     const bool ran = testing::with_omp_threads(1, [&] {
       b = f.model(r);
-      train_epochs(*b, 3);
+      testing::epoch_losses(*b, 0, 3);
     });
     if (!ran) {
       b = f.model(r);
-      train_epochs(*b, 3);
+      testing::epoch_losses(*b, 0, 3);
     }
     SCOPED_TRACE(optimizer);
     expect_bit_identical(a->state(), b->state());
@@ -236,19 +259,19 @@ TEST(BiasedMf, ResumesBitIdenticallyAfterAnEpochAndMidEpoch) {
     SCOPED_TRACE(optimizer);
     const recipe::Recipe r = mf_recipe({optimizer, "train.batch_size=100"});
     auto straight = f.model(r);
-    train_epochs(*straight, 3);
+    testing::epoch_losses(*straight, 0, 3);
 
     // Stopped after epoch 1, restored into a fresh model.
     auto first = f.model(r);
-    train_epochs(*first, 2);
+    testing::epoch_losses(*first, 0, 2);
     auto resumed = f.model(r, Device::cpu(), /*seed=*/3);
     resumed->load_state(cloned(first->state()));
-    train_epochs(*resumed, 3, /*first_epoch=*/2);
+    testing::epoch_losses(*resumed, 2, 3);
     expect_bit_identical(straight->state(), resumed->state());
 
     // Stopped inside epoch 2 after step 1, restored, finished from step 2.
     auto partial = f.model(r);
-    train_epochs(*partial, 2);
+    testing::epoch_losses(*partial, 0, 2);
     ASSERT_GT(partial->steps_per_epoch(), 3);
     partial->train_steps(2, 0, [](const train::StepReport& s) { return s.step < 1; });
     auto rest = f.model(r);
@@ -269,7 +292,7 @@ TEST(BiasedMf, StateHoldsTheWeightsAndTheOptimizer) {
   EXPECT_EQ(sgd->state().size(), w.size());  // per-rating SGD keeps nothing else
 
   auto adam = f.model(mf_recipe({"train.optimizer=adam"}));
-  train_epochs(*adam, 1);
+  testing::epoch_losses(*adam, 0, 1);
   const auto s = adam->state();
   for (const auto& [name, t] : adam->weights()) EXPECT_TRUE(s.at(name).shares_storage(t)) << name;
   EXPECT_TRUE(s.count("optimizer.step"));
@@ -283,7 +306,7 @@ TEST(BiasedMf, StateHoldsTheWeightsAndTheOptimizer) {
 TEST(BiasedMf, LoadedWeightsPredictAndScoreIdentically) {
   Fixture f;
   auto m = f.model(mf_recipe());
-  train_epochs(*m, 5);
+  testing::epoch_losses(*m, 0, 5);
   auto served = train::create_model("mf");
   served->load_weights(cloned(m->weights()), Device::cpu());
   const Tensor users = f.data.split.test.users, items = f.data.split.test.items;
@@ -296,7 +319,7 @@ TEST(BiasedMf, LoadedWeightsPredictAndScoreIdentically) {
 TEST(BiasedMf, PredictionsAreClampedToTheTrainingRangeAndScoresAreNot) {
   Fixture f;
   auto m = f.model(mf_recipe());
-  train_epochs(*m, 5);
+  testing::epoch_losses(*m, 0, 5);
   auto w = cloned(m->weights());
   const auto range = w.at("rating_range").to_vector<float>();
   w.at("global_mean").fill_(100.0);  // every raw prediction far above the range
@@ -314,7 +337,7 @@ TEST(BiasedMf, PredictionsAreClampedToTheTrainingRangeAndScoresAreNot) {
 TEST(BiasedMf, ScoresAreThePredictionsOfEveryItem) {
   Fixture f;
   auto m = f.model(mf_recipe({"model.init_std=0.01"}));  // keeps raw predictions inside the range
-  train_epochs(*m, 2);
+  testing::epoch_losses(*m, 0, 2);
   const Tensor users = Tensor::from_vector(std::vector<int64_t>{4, 4, 4, 9}),
                items = Tensor::from_vector(std::vector<int64_t>{0, 50, 99, 13});
   const auto p = m->predict(users, items).to_vector<float>();
@@ -390,7 +413,7 @@ TEST(BiasedMfCuda, AdamAndMinibatchSgdMatchTheCpu) {
     // auto SGD picks minibatch on CUDA by itself.
     auto gpu = f.model(mf_recipe({optimizer == std::string("train.sgd_mode=minibatch") ? "train.sgd_mode=auto" : optimizer}),
                        testing::gpu());
-    const auto cpu_losses = train_epochs(*cpu, 3), gpu_losses = train_epochs(*gpu, 3);
+    const auto cpu_losses = testing::epoch_losses(*cpu, 0, 3), gpu_losses = testing::epoch_losses(*gpu, 0, 3);
     for (size_t e = 0; e < cpu_losses.size(); ++e) EXPECT_NEAR(cpu_losses[e], gpu_losses[e], 1e-4);
     const auto a = cpu->state(), b = gpu->state();
     for (const auto& [name, t] : a) EXPECT_TRUE(testing::all_close(b.at(name), t, 1e-4, 1e-5)) << name;
@@ -402,7 +425,7 @@ TEST(BiasedMfCuda, ServesOnCudaLikeOnTheCpu) {
   AISLE_SKIP_WITHOUT_CUDA();
   Fixture f;
   auto m = f.model(mf_recipe());
-  train_epochs(*m, 5);
+  testing::epoch_losses(*m, 0, 5);
   auto on_gpu = train::create_model("mf");
   on_gpu->load_weights(m->weights(), testing::gpu());
   const Tensor users = f.data.split.test.users, items = f.data.split.test.items;

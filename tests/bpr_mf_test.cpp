@@ -17,6 +17,7 @@
 #include "aisle/train/recipe_schema.hpp"
 #include "src/models/bpr_mf/model.hpp"
 #include "support/omp_threads.hpp"
+#include "support/model_testing.hpp"
 #include "support/testing.hpp"
 
 namespace aisle::models::bpr {
@@ -54,10 +55,10 @@ data::Split planted_taste_split(uint64_t seed) {
 }
 
 recipe::Recipe bpr_recipe(const std::string& model_keys = "", const std::string& train_keys = "") {
-  return recipe::Recipe::load_text(
-      "data: {path: unused}\nmodel: {type: bpr" + (model_keys.find("factors") == std::string::npos ? std::string(", factors: 16") : "") + model_keys + "}\ntrain: {lr: 0.02, batch_size: 256" +
-          train_keys + "}\n",
-      "test.yaml", {}, train::training_schema());
+  const std::string factors = model_keys.find("factors") == std::string::npos ? ", factors: 16" : "";
+  return recipe::Recipe::load_text("data: {path: unused}\nmodel: {type: bpr" + factors + model_keys +
+                                       "}\ntrain: {lr: 0.02, batch_size: 256" + train_keys + "}\n",
+                                   "test.yaml", {}, train::training_schema());
 }
 
 struct Fixture {
@@ -84,22 +85,6 @@ struct Fixture {
   }
 };
 
-// Mean loss of each epoch run.
-std::vector<double> run_epochs(train::Model& m, int64_t from, int64_t to) {
-  std::vector<double> losses;
-  for (int64_t e = from; e < to; ++e) {
-    double sum = 0;
-    int64_t n = 0;
-    m.train_steps(e, 0, [&](const train::StepReport& s) {
-      sum += s.loss * static_cast<double>(s.examples);
-      n += s.examples;
-      return true;
-    });
-    losses.push_back(sum / static_cast<double>(n));
-  }
-  return losses;
-}
-
 void expect_same_bits(const std::map<std::string, Tensor>& a, const std::map<std::string, Tensor>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (const auto& [name, t] : a) {
@@ -123,10 +108,11 @@ TEST(BprMf, LearnsPlantedTastesBetterThanPopularity) {
   auto m = train::create_model("bpr");
   m->configure(bpr_recipe());
   m->setup(fx.training(), train::ModelContext{Device::cpu(), 3, fx.comm.get()});
-  const std::vector<double> losses = run_epochs(*m, 0, 15);
+  const std::vector<double> losses = testing::epoch_losses(*m, 0, 15);
   EXPECT_NEAR(losses.front(), std::log(2.0), 0.05) << "random init starts at log 2";
   EXPECT_LT(losses.back(), 0.6 * losses.front());
-  for (size_t e = 1; e < losses.size(); ++e) EXPECT_LT(losses[e], losses[e - 1] + 1e-3) << "epoch " << e;
+  // Stochastic steps and the L2 term let an epoch's mean wobble, but never by much.
+  for (size_t e = 1; e < losses.size(); ++e) EXPECT_LT(losses[e], losses[e - 1] + 0.01) << "epoch " << e;
 
   const Tensor counts = [&] {
     std::vector<float> c(kItems, 0.0f);
@@ -137,8 +123,9 @@ TEST(BprMf, LearnsPlantedTastesBetterThanPopularity) {
     return ops::broadcast_to(counts.reshape({1, kItems}), {users.numel(), kItems});
   });
   const eval::EvalResult bpr = fx.evaluate([&](const Tensor& users) { return m->score_users(users); });
-  EXPECT_GT(bpr.at("Recall@10"), 1.5 * popularity.at("Recall@10"));
-  EXPECT_GT(bpr.at("NDCG@10"), 1.5 * popularity.at("NDCG@10"));
+  // About 0.47 vs 0.12 Recall@10 (and 0.37 vs 0.09 NDCG@10) when written.
+  EXPECT_GT(bpr.at("Recall@10"), 2 * popularity.at("Recall@10"));
+  EXPECT_GT(bpr.at("NDCG@10"), 2 * popularity.at("NDCG@10"));
 }
 
 TEST(BprMf, StepsCoverEveryRowOnceWithTrueNegatives) {
@@ -182,7 +169,7 @@ TEST(BprMf, FusedGradientsMatchAutograd) {
       auto m = fx.model(bpr_recipe(bias ? ", item_bias: true, reg: 0.01" : ", reg: 0.01",
                                    ", negatives: " + std::to_string(k)));
       // Train a little first so the tables (and the bias) are not at their initial values.
-      run_epochs(*m, 0, 2);
+      testing::epoch_losses(*m, 0, 2);
       const BatchIds ids = m->batch_ids(2, 1);
       const Gradients fused = fused_backward_cpu(m->params(), ids, 0.01);
       const Gradients tape = autograd_backward(m->params(), ids, 0.01);
@@ -208,7 +195,7 @@ TEST(BprMf, FusedTrainingMatchesAutogradTraining) {
     const recipe::Recipe r = bpr_recipe(", item_bias: true", std::string(", optimizer: ") + optimizer);
     auto fused = fx.model(r, Kernel::fused);
     auto tape = fx.model(r, Kernel::autograd);
-    const auto fused_losses = run_epochs(*fused, 0, 2), tape_losses = run_epochs(*tape, 0, 2);
+    const auto fused_losses = testing::epoch_losses(*fused, 0, 2), tape_losses = testing::epoch_losses(*tape, 0, 2);
     EXPECT_NEAR(fused_losses.back(), tape_losses.back(), 1e-5);
     for (const auto& [name, t] : fused->weights())
       EXPECT_TRUE(testing::all_close(t, tape->weights().at(name), 1e-3, 2e-5)) << name;
@@ -247,17 +234,17 @@ TEST(BprMf, DeterministicAcrossRunsAndThreadCounts) {
   std::map<std::string, Tensor> one, many;
   ASSERT_TRUE(testing::with_omp_threads(1, [&] {
     auto m = fx.model(r);
-    run_epochs(*m, 0, 2);
+    testing::epoch_losses(*m, 0, 2);
     one = snapshot(m->state());
   }));
   ASSERT_TRUE(testing::with_omp_threads(3, [&] {
     auto m = fx.model(r);
-    run_epochs(*m, 0, 2);
+    testing::epoch_losses(*m, 0, 2);
     many = snapshot(m->state());
   }));
   expect_same_bits(one, many);
   auto again = fx.model(r);
-  run_epochs(*again, 0, 2);
+  testing::epoch_losses(*again, 0, 2);
   expect_same_bits(one, again->state());
 }
 
@@ -267,24 +254,24 @@ TEST(BprMf, ResumesBitIdenticallyAfterAnEpochAndMidEpoch) {
     SCOPED_TRACE(optimizer);
     const recipe::Recipe r = bpr_recipe(", item_bias: true", std::string(", optimizer: ") + optimizer);
     auto straight = fx.model(r);
-    run_epochs(*straight, 0, 3);
+    testing::epoch_losses(*straight, 0, 3);
 
     // Stopped after epoch 1, restored into a fresh model.
     auto first = fx.model(r);
-    run_epochs(*first, 0, 2);
+    testing::epoch_losses(*first, 0, 2);
     auto resumed = fx.model(r);
     resumed->load_state(snapshot(first->state()));
-    run_epochs(*resumed, 2, 3);
+    testing::epoch_losses(*resumed, 2, 3);
     expect_same_bits(straight->state(), resumed->state());
 
     // Stopped after step 4 of epoch 1 (on_step returning false), continued from step 5.
     auto interrupted = fx.model(r);
-    run_epochs(*interrupted, 0, 1);
+    testing::epoch_losses(*interrupted, 0, 1);
     interrupted->train_steps(1, 0, [](const train::StepReport& s) { return s.step < 4; });
     auto continued = fx.model(r);
     continued->load_state(snapshot(interrupted->state()));
     continued->train_steps(1, 5, [](const train::StepReport&) { return true; });
-    run_epochs(*continued, 2, 3);
+    testing::epoch_losses(*continued, 2, 3);
     expect_same_bits(straight->state(), continued->state());
   }
 }
@@ -293,7 +280,7 @@ TEST(BprMf, WeightsRoundTripAndScoreIdentically) {
   const Fixture fx;
   for (const bool bias : {false, true}) {
     auto m = fx.model(bpr_recipe(bias ? ", item_bias: true" : ""));
-    run_epochs(*m, 0, 2);
+    testing::epoch_losses(*m, 0, 2);
     const auto w = m->weights();
     EXPECT_EQ(w.size(), bias ? 3u : 2u);
     EXPECT_EQ(w.at("user_factors").shape(), (Shape{kUsers, 16}));
@@ -330,7 +317,8 @@ TEST(BprMf, BadWeightsAndStatesNameTheTensor) {
     EXPECT_MESSAGE_HAS(std::string(e.what()), "item_factors");
   }
   w["item_factors"] = Tensor::zeros({kItems, 15});
-  EXPECT_MESSAGE_HAS(error_message([&] { served->load_weights(w, Device::cpu()); }), "'item_factors' has shape [240, 15]");
+  EXPECT_MESSAGE_HAS(error_message([&] { served->load_weights(w, Device::cpu()); }),
+                     "'item_factors' has shape [240, 15]");
 
   auto state = snapshot(m->state());
   state.erase("optimizer.item_factors.exp_avg_sq");
@@ -377,7 +365,7 @@ TEST(BprMf, CudaMatchesCpu) {
   const recipe::Recipe r = bpr_recipe(", item_bias: true", ", negatives: 2");
   auto cpu = fx.model(r);
   auto gpu = fx.model(r, Kernel::automatic, testing::gpu());
-  const auto cpu_losses = run_epochs(*cpu, 0, 2), gpu_losses = run_epochs(*gpu, 0, 2);
+  const auto cpu_losses = testing::epoch_losses(*cpu, 0, 2), gpu_losses = testing::epoch_losses(*gpu, 0, 2);
   EXPECT_NEAR(cpu_losses.back(), gpu_losses.back(), 1e-5);
   for (const auto& [name, t] : cpu->state())
     EXPECT_TRUE(testing::all_close(gpu->state().at(name), t, 1e-3, 1e-4)) << name;

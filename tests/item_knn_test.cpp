@@ -12,6 +12,7 @@
 #include "src/models/item_knn/scoring.hpp"
 #include "src/models/item_knn/similarity.hpp"
 #include "support/omp_threads.hpp"
+#include "support/model_testing.hpp"
 #include "support/testing.hpp"
 
 namespace aisle::models {
@@ -19,10 +20,7 @@ namespace {
 
 using testing::error_message;
 
-recipe::Recipe recipe_of(const std::string& model_yaml) {
-  return recipe::Recipe::load_text("data: {path: unused}\nmodel: " + model_yaml + "\n", "test.yaml", {},
-                                   train::training_schema());
-}
+recipe::Recipe recipe_of(const std::string& model_yaml) { return testing::model_recipe(model_yaml); }
 
 train::TrainingData training_data(data::Interactions rows) {
   train::TrainingData d;

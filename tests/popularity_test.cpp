@@ -5,6 +5,7 @@
 #include "aisle/recipe/recipe.hpp"
 #include "aisle/train/model_registry.hpp"
 #include "aisle/train/recipe_schema.hpp"
+#include "support/model_testing.hpp"
 #include "support/testing.hpp"
 
 namespace aisle::models {
@@ -12,10 +13,7 @@ namespace {
 
 using testing::error_message;
 
-recipe::Recipe recipe_of(const std::string& model_yaml) {
-  return recipe::Recipe::load_text("data: {path: unused}\nmodel: " + model_yaml + "\n", "test.yaml", {},
-                                   train::training_schema());
-}
+recipe::Recipe recipe_of(const std::string& model_yaml) { return testing::model_recipe(model_yaml); }
 
 // 3 users x 4 items. Item 1: users 0, 1, 2 (user 0 twice); item 2: user 1 once with value 5;
 // item 3: user 2 three times with value 0.5; item 0: nobody.

@@ -12,14 +12,16 @@
 //
 // Keys: model.factors, model.init_std, model.reg, model.reg_bias, model.use_biases (false: mean +
 // p_u·q_i), train.optimizer (sgd | adam), train.sgd_mode, train.lr, train.lr_decay (per epoch),
-// train.batch_size. Defaults are tuned on MovieLens (recipes/movielens-*-mf.yaml).
+// train.batch_size. Defaults are tuned on MovieLens-100K (recipes/movielens-*-mf.yaml).
 //
 // Updates. SGD on the CPU is the classic per-rating SGD (Funk/Surprise): each step takes the next
 // train.batch_size rows of the epoch's shuffled order and updates after every rating, in order,
-// on one thread. Adam (any device) and SGD on CUDA (or train.sgd_mode: minibatch) compute a
-// batch's loss with autograd over sparse embedding tables and take one SparseAdam / SGD step.
-// The epoch's order is BatchSampler's permutation for (seed, epoch), so a step depends only on
-// the state and (seed, epoch, step): runs repeat bit for bit and resume exactly on the CPU.
+// on one thread (the next epoch's shuffle is drawn on another meanwhile). Adam (any device) and
+// SGD on CUDA (or train.sgd_mode: minibatch) compute a batch's loss with autograd over sparse
+// embedding tables and take one SparseAdam / SGD step. The epoch's order is BatchSampler's
+// permutation for (seed, epoch), so a step depends only on the state and (seed, epoch, step):
+// runs repeat bit for bit, whatever the thread count, and resume exactly on the CPU. The step's
+// loss is the mean squared error of its ratings before their updates.
 //
 // Tensors: weights() = user_factors [U, F], item_factors [I, F], user_bias [U], item_bias [I],
 // global_mean [1], rating_range [2] (f32; load_weights accepts weights without rating_range and

@@ -85,7 +85,8 @@ class BiasedMf final : public train::Model {
 
   // Training only.
   data::Interactions train_;
-  std::vector<PackedRating> packed_;        // train_ rows for the per-rating kernel
+  std::shared_ptr<void> packed_memory_;     // train_ rows for the per-rating kernel ...
+  PackedRating* packed_ = nullptr;          // ... packed, in row order
   std::vector<PackedRating> step_ratings_;  // one step's rows in the epoch's order
   std::unique_ptr<EpochOrders> sampler_;
   std::unique_ptr<optim::Optimizer> optimizer_;

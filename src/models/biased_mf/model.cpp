@@ -1,6 +1,8 @@
 // Biased MF: parameters, training loop over steps, scoring, checkpoints and weights.
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 #include "aisle/ops/scatter.hpp"
 #include "aisle/tensor/random.hpp"
 #include "src/models/biased_mf/biased_mf_model.hpp"
+#include "src/models/biased_mf/random_access_memory.hpp"
 
 namespace aisle::models::biased_mf {
 namespace {
@@ -82,7 +85,12 @@ void BiasedMf::setup(const train::TrainingData& data, const train::ModelContext&
 
   // Streams in a fixed order, so a seed gives the same start on every device.
   Generator gen(ctx.seed);
-  auto table = [](Tensor value, const char* name) { return Var::parameter(std::move(value), name).set_sparse(true); };
+  const bool per_rating = updates_ == Updates::per_rating;
+  auto table = [per_rating](const Tensor& init, const char* name) {
+    Tensor value = init;
+    if (per_rating) value = random_access_tensor(init.shape()).copy_(init);
+    return Var::parameter(value, name).set_sparse(true);
+  };
   user_factors_ = table(nn::init::normal({num_users_, factors_}, config_.init_std, gen), kUserFactors);
   item_factors_ = table(nn::init::normal({num_items_, factors_}, config_.init_std, gen), kItemFactors);
   user_bias_ = table(Tensor::zeros({num_users_, 1}), kUserBias);
@@ -104,13 +112,15 @@ void BiasedMf::setup(const train::TrainingData& data, const train::ModelContext&
   for (Var* p : {&user_factors_, &item_factors_, &user_bias_, &item_bias_}) p->set_value(p->value().to(device_));
 
   train_ = x;
-  packed_.clear();
-  if (updates_ == Updates::per_rating) {
+  packed_memory_.reset();
+  packed_ = nullptr;
+  if (per_rating) {
     AISLE_CHECK(num_users_ <= std::numeric_limits<int32_t>::max() && num_items_ <= std::numeric_limits<int32_t>::max(),
                 "mf: per-rating SGD packs ids as int32; ", num_users_, " users and ", num_items_, " items do not fit");
     const int64_t* users = x.users.data<int64_t>();
     const int64_t* items = x.items.data<int64_t>();
-    packed_.resize(static_cast<size_t>(n));
+    packed_memory_ = random_access_buffer(static_cast<size_t>(n) * sizeof(PackedRating));
+    packed_ = static_cast<PackedRating*>(packed_memory_.get());
     for (int64_t r = 0; r < n; ++r)
       packed_[static_cast<size_t>(r)] = {static_cast<int32_t>(users[r]), static_cast<int32_t>(items[r]), v[r]};
     step_ratings_.resize(static_cast<size_t>(std::min(n, config_.batch_size)));
@@ -160,8 +170,8 @@ void BiasedMf::train_steps(int64_t epoch, int64_t first_step, const train::StepF
       // updates: reading them through the permutation inside the kernel stalls on every row.
       const int64_t* order = sampler.order().data<int64_t>() + begin;
       for (int64_t k = 0; k < count; ++k) {
-        if (k + kGatherAhead < count) __builtin_prefetch(&packed_[static_cast<size_t>(order[k + kGatherAhead])]);
-        step_ratings_[static_cast<size_t>(k)] = packed_[static_cast<size_t>(order[k])];
+        if (k + kGatherAhead < count) __builtin_prefetch(packed_ + order[k + kGatherAhead]);
+        step_ratings_[static_cast<size_t>(k)] = packed_[order[k]];
       }
       const double sum_sq = sequential_sgd(tables, step_ratings_.data(), count, hyper);
       report.loss = sum_sq / static_cast<double>(count);
@@ -177,10 +187,16 @@ void BiasedMf::train_steps(int64_t epoch, int64_t first_step, const train::StepF
 
 Tensor BiasedMf::score_users(const Tensor& users) const {
   AISLE_CHECK(user_factors_.defined(), "mf: score_users() before setup() or load_weights()");
-  const Tensor dots = ops::matmul(ops::gather_rows(user_factors_.value(), users), item_factors_.value(), false, true);
-  Tensor s = ops::add(dots, ops::gather_rows(user_bias_.value(), users));       // [B, 1] broadcast
-  s = ops::add(s, item_bias_.value().reshape({1, num_items_}));
-  return ops::affine(s, 1.0, global_mean_host_);
+  // One product gives p_u·q_i + b_u + b_i: users as [p_u, b_u, 1], items as [q_i, 1, b_i]. Adding
+  // the biases to the [B, items] result instead would broadcast over every score.
+  const int64_t b = users.numel();
+  const Device d = user_factors_.device();
+  const Tensor user_rows = ops::concat({ops::gather_rows(user_factors_.value(), users),
+                                        ops::gather_rows(user_bias_.value(), users), Tensor::ones({b, 1}, DType::f32, d)},
+                                       1);
+  const Tensor item_rows =
+      ops::concat({item_factors_.value(), Tensor::ones({num_items_, 1}, DType::f32, d), item_bias_.value()}, 1);
+  return ops::affine(ops::matmul(user_rows, item_rows, false, true), 1.0, global_mean_host_);
 }
 
 Tensor BiasedMf::predict(const Tensor& users, const Tensor& items) const {
@@ -278,7 +294,8 @@ void BiasedMf::load_weights(const std::map<std::string, Tensor>& w, Device devic
   }
   sampler_.reset();
   optimizer_.reset();
-  packed_.clear();
+  packed_memory_.reset();
+  packed_ = nullptr;
   step_ratings_.clear();
   train_ = {};
 }

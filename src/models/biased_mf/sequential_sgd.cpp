@@ -64,30 +64,42 @@ inline void prefetch_for_update(const float* row, int64_t n) {
 }  // namespace
 
 double sequential_sgd(const Tables& t, const PackedRating* ratings, int64_t count, const SgdHyper& h) {
+  if (count == 0) return 0;
   const int64_t F = t.factors;
   const float keep = 1.0f - h.lr * h.reg;
+  auto user_row = [&](const PackedRating& r) { return t.user_factors + int64_t{r.user} * F; };
+  auto item_row = [&](const PackedRating& r) { return t.item_factors + int64_t{r.item} * F; };
   double sum_sq = 0;
+  float d = dot(user_row(ratings[0]), item_row(ratings[0]), F);
   for (int64_t k = 0; k < count; ++k) {
     // The rows of a rating a few places ahead: random rows the hardware cannot predict.
     if (k + cpu::kPrefetchDistance < count) {
       const PackedRating& ahead = ratings[k + cpu::kPrefetchDistance];
-      prefetch_for_update(t.user_factors + int64_t{ahead.user} * F, F);
-      prefetch_for_update(t.item_factors + int64_t{ahead.item} * F, F);
+      prefetch_for_update(user_row(ahead), F);
+      prefetch_for_update(item_row(ahead), F);
       __builtin_prefetch(t.user_bias + ahead.user, 1, 3);
       __builtin_prefetch(t.item_bias + ahead.item, 1, 3);
     }
     const PackedRating r = ratings[k];
-    float* p = t.user_factors + int64_t{r.user} * F;
-    float* q = t.item_factors + int64_t{r.item} * F;
+    float* p = user_row(r);
+    float* q = item_row(r);
     float& bu = t.user_bias[r.user];
     float& bi = t.item_bias[r.item];
-    const float err = r.value - (((h.global_mean + bu) + bi) + dot(p, q, F));
+    const float err = r.value - (((h.global_mean + bu) + bi) + d);
     sum_sq += static_cast<double>(err) * err;
+    // The next rating's dot product from the rows as they are now, so the CPU can overlap it with
+    // this update; taken again after the update if the two ratings share a row (same result as
+    // computing it afterwards either way).
+    const bool more = k + 1 < count;
+    const PackedRating next = more ? ratings[k + 1] : r;
+    float d_next = more ? dot(user_row(next), item_row(next), F) : 0.0f;
     if (h.use_biases) {
       bu += h.lr * (err - h.reg_bias * bu);
       bi += h.lr * (err - h.reg_bias * bi);
     }
     update_rows(p, q, F, keep, h.lr * err);
+    if (more && (next.user == r.user || next.item == r.item)) d_next = dot(user_row(next), item_row(next), F);
+    d = d_next;
   }
   return sum_sq;
 }

@@ -11,7 +11,7 @@ struct Config {
   int64_t factors = 64;
   double init_std = 0.1;
   bool item_bias = false;
-  double reg = 1e-4;
+  double reg = 0.01;
   int64_t batch_size = 2048;
   double lr = 1e-3;
   std::string optimizer = "adam";  // adam (lazy, SparseAdam) | sgd | adagrad

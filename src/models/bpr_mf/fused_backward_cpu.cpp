@@ -138,7 +138,8 @@ Gradients fused_backward_cpu(const Params& params, const BatchIds& batch, double
       example_loss[static_cast<size_t>(b)] = bpr / static_cast<double>(t_count) + l2_scale * l2;
     }
   });
-  const double loss = cpu::deterministic_sum<double>(b_count, [&](int64_t b) { return example_loss[static_cast<size_t>(b)]; });
+  const double loss =
+      cpu::deterministic_sum<double>(b_count, [&](int64_t b) { return example_loss[static_cast<size_t>(b)]; });
 
   // The L2 gradient of a row per occurrence: reg / B for users and positives, reg / (B k) for negatives.
   const float reg_pos = static_cast<float>(reg / static_cast<double>(b_count));

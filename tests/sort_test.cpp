@@ -389,6 +389,17 @@ TEST(SortCuda, TopKAndSortMatchCpuExactly) {
   EXPECT_TRUE(identical(gpu.values, cpu.values));
   EXPECT_TRUE(identical(ops::topk(Tensor::zeros({3, 0}, DType::f32, testing::gpu()), 0).values,
                         Tensor::zeros({3, 0})));
+  // The evaluator's shape (top-k of ~41k items per user) on both sides of the selection path's
+  // k limit, with many ties (50 distinct values) and with nearly distinct scores.
+  for (int distinct : {50, 1 << 30}) {
+    const Tensor rows = tricky_tensor<float>({300, 40981}, rng, distinct);
+    for (int64_t k : {int64_t{20}, int64_t{256}, int64_t{257}}) {
+      SCOPED_TRACE(::testing::Message() << "distinct=" << distinct << " k=" << k);
+      const ops::TopK c = ops::topk(rows, k), g = ops::topk(rows.to(testing::gpu()), k);
+      EXPECT_TRUE(identical(g.indices, c.indices));
+      EXPECT_TRUE(identical(g.values, c.values));
+    }
+  }
 }
 
 TEST(SortCuda, UniqueMatchesCpuExactly) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cuda/sort.hpp"
+#include "cuda/topk.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
@@ -89,7 +90,12 @@ TopK topk(const Tensor& x, int64_t k, bool largest) {
   if (out.values.numel() == 0) return out;
   const int64_t rows = x.numel() / n;
   if (x.is_cuda()) {
-    AISLE_CUDA_ONLY("topk", cuda::sort_rows(x, rows, n, k, largest, out.values, out.indices));
+    // Small k (the evaluator's top-20 of every item): radix selection; otherwise a full row sort.
+    if (k <= cuda::kTopkSelectMaxK && n <= INT32_MAX) {
+      AISLE_CUDA_ONLY("topk", cuda::topk_select(x, rows, n, k, largest, out.values, out.indices));
+    } else {
+      AISLE_CUDA_ONLY("topk", cuda::sort_rows(x, rows, n, k, largest, out.values, out.indices));
+    }
     return out;
   }
   detail::dispatch_sortable(x.dtype(), "topk", [&](auto tag) {

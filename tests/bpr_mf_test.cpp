@@ -1,6 +1,6 @@
 // BPR-MF (model.type: bpr): it learns a planted taste structure better than popularity, draws
-// only true negatives, runs the fused CPU step and the autograd step to the same numbers, resumes
-// bit-identically after an epoch or mid-epoch, and round-trips its weights.
+// only true negatives, runs the fused CPU step, the fused CUDA step and the autograd step to the
+// same numbers, resumes bit-identically after an epoch or mid-epoch, and round-trips its weights.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -357,14 +357,14 @@ TEST(BprMf, DescribesItself) {
   EXPECT_EQ(train::model_info("bpr").feedback, train::Feedback::implicit);
 }
 
-// CUDA runs the autograd step with the op catalogue's kernels; it must follow the CPU's fused
-// step to rounding (tables initialised from the same seed on the host).
+// The autograd step on CUDA (the op catalogue's kernels) follows the CPU's fused step to rounding
+// (tables initialised from the same seed on the host).
 TEST(BprMf, CudaMatchesCpu) {
   AISLE_SKIP_WITHOUT_CUDA();
   const Fixture fx;
   const recipe::Recipe r = bpr_recipe(", item_bias: true", ", negatives: 2");
   auto cpu = fx.model(r);
-  auto gpu = fx.model(r, Kernel::automatic, testing::gpu());
+  auto gpu = fx.model(r, Kernel::autograd, testing::gpu());
   const auto cpu_losses = testing::epoch_losses(*cpu, 0, 2), gpu_losses = testing::epoch_losses(*gpu, 0, 2);
   EXPECT_NEAR(cpu_losses.back(), gpu_losses.back(), 1e-5);
   for (const auto& [name, t] : cpu->state())
@@ -375,6 +375,143 @@ TEST(BprMf, CudaMatchesCpu) {
   const double gpu_ndcg =
       fx.evaluate([&](const Tensor& u) { return gpu->score_users(u); }, testing::gpu()).at("NDCG@10");
   EXPECT_NEAR(cpu_ndcg, gpu_ndcg, 0.01);
+}
+
+// ---- the fused CUDA step -----------------------------------------------------------------
+
+struct RandomStep {
+  Params params;
+  BatchIds ids;
+};
+
+// Tables much smaller than the batch, so users, positives and negatives all repeat within it
+// (and a negative may repeat within one example's k).
+RandomStep random_step(Generator& gen, int64_t factors, int64_t k, bool bias, int64_t users = 37,
+                       int64_t items = 23, int64_t batch = 300) {
+  RandomStep s;
+  s.params.user_factors = Var(testing::random_tensor({users, factors}, gen, DType::f32));
+  s.params.item_factors = Var(testing::random_tensor({items, factors}, gen, DType::f32));
+  if (bias) s.params.item_bias = Var(testing::random_tensor({items}, gen, DType::f32));
+  s.ids = {testing::random_ids({batch}, users, gen), testing::random_ids({batch}, items, gen),
+           testing::random_ids({batch, k}, items, gen)};
+  return s;
+}
+
+RandomStep to_device(const RandomStep& s, Device device) {
+  RandomStep d;
+  d.params.user_factors = Var(s.params.user_factors.value().to(device));
+  d.params.item_factors = Var(s.params.item_factors.value().to(device));
+  if (s.params.item_bias.defined()) d.params.item_bias = Var(s.params.item_bias.value().to(device));
+  d.ids = {s.ids.users.to(device), s.ids.items.to(device), s.ids.negatives.to(device)};
+  return d;
+}
+
+double max_abs(const Tensor& t) {
+  double m = 0;
+  for (double v : t.to_doubles()) m = std::max(m, std::abs(v));
+  return m;
+}
+
+// Same ids per table exactly; rows within 1e-5 relative to the table's largest gradient entry (a
+// row summed over many occurrences may cancel to near zero, where an elementwise relative bound
+// would only measure rounding); the loss within 1e-6 relative.
+void expect_same_gradients(const Gradients& actual, const Gradients& expected) {
+  EXPECT_NEAR(actual.loss, expected.loss, 1e-6 * std::abs(expected.loss));
+  ASSERT_EQ(actual.rows.size(), expected.rows.size());
+  for (size_t t = 0; t < expected.rows.size(); ++t) {
+    SCOPED_TRACE(::testing::Message() << "table " << t);
+    EXPECT_TRUE(actual.rows[t].indices.is_cuda());
+    EXPECT_EQ(actual.rows[t].indices.to(Device::cpu()).to_vector<int64_t>(),
+              expected.rows[t].indices.to_vector<int64_t>());
+    const Tensor rows = actual.rows[t].rows.to(Device::cpu());
+    ASSERT_EQ(rows.shape(), expected.rows[t].rows.shape());
+    EXPECT_TRUE(testing::all_close(rows, expected.rows[t].rows, 1e-5, 1e-5 * max_abs(expected.rows[t].rows)));
+  }
+}
+
+// The two fused steps compute one function: on float4-able widths (64, 200: more chunks than a
+// warp has lanes) and scalar ones (1, 13), one or several negatives, with and without the bias.
+TEST(BprMfCuda, FusedStepMatchesCpuFusedStep) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  Generator gen(testing::fresh_seed());
+  for (const int64_t factors : {1, 13, 64, 200}) {
+    for (const int64_t k : {1, 4}) {
+      for (const bool bias : {false, true}) {
+        SCOPED_TRACE(::testing::Message() << "factors " << factors << ", negatives " << k << ", item_bias " << bias);
+        const RandomStep cpu = random_step(gen, factors, k, bias);
+        const RandomStep gpu = to_device(cpu, testing::gpu());
+        const Gradients expected = fused_backward_cpu(cpu.params, cpu.ids, 0.05);
+        expect_same_gradients(fused_backward_cuda(gpu.params, gpu.ids, 0.05), expected);
+      }
+    }
+  }
+}
+
+// The extremes of the warp-per-example loop: a batch of one, and a batch with more examples than
+// the largest grid has warps (8192 blocks of 8), so warps take several examples each.
+TEST(BprMfCuda, FusedStepMatchesCpuOnTinyAndHugeBatches) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  Generator gen(testing::fresh_seed());
+  struct Case {
+    int64_t factors, k, users, items, batch;
+  };
+  for (const Case c : {Case{32, 2, 11, 7, 1}, Case{4, 1, 5000, 3000, 70000}}) {
+    SCOPED_TRACE(::testing::Message() << "batch " << c.batch);
+    const RandomStep cpu = random_step(gen, c.factors, c.k, true, c.users, c.items, c.batch);
+    const RandomStep gpu = to_device(cpu, testing::gpu());
+    expect_same_gradients(fused_backward_cuda(gpu.params, gpu.ids, 0.01),
+                          fused_backward_cpu(cpu.params, cpu.ids, 0.01));
+  }
+}
+
+TEST(BprMfCuda, FusedStepRejectsOutOfRangeIds) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  Generator gen(3);
+  const RandomStep good = random_step(gen, 8, 2, true);
+  auto with = [&](int64_t user, int64_t item, int64_t negative) {
+    RandomStep s = good;
+    std::vector<int64_t> u = s.ids.users.to_vector<int64_t>(), i = s.ids.items.to_vector<int64_t>(),
+                         n = s.ids.negatives.to_vector<int64_t>();
+    u[17] = user;
+    i[18] = item;
+    n[19] = negative;
+    s.ids = {Tensor::from_vector(u), Tensor::from_vector(i), Tensor::from_vector(n, s.ids.negatives.shape())};
+    const RandomStep gpu = to_device(s, testing::gpu());
+    return error_message([&] { fused_backward_cuda(gpu.params, gpu.ids, 0.01); });
+  };
+  EXPECT_MESSAGE_HAS(with(37, 0, 0), "user id 37 is outside [0, 37)");
+  EXPECT_MESSAGE_HAS(with(0, -1, 0), "item id -1 is outside [0, 23)");
+  EXPECT_MESSAGE_HAS(with(0, 0, 23), "negative item id 23 is outside [0, 23)");
+  // The error is not left behind for the next step.
+  const RandomStep gpu = to_device(good, testing::gpu());
+  EXPECT_NO_THROW(fused_backward_cuda(gpu.params, gpu.ids, 0.01));
+}
+
+// The automatic kernel is the fused step on CUDA too, and trains to the CPU's numbers.
+TEST(BprMfCuda, AutomaticTrainingMatchesCpu) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Fixture fx;
+  for (const bool bias : {false, true}) {
+    SCOPED_TRACE(::testing::Message() << "item_bias " << bias);
+    const recipe::Recipe r = bpr_recipe(bias ? ", item_bias: true" : "", ", negatives: 3");
+    auto cpu = fx.model(r);
+    auto gpu = fx.model(r, Kernel::automatic, testing::gpu());
+    const auto cpu_losses = testing::epoch_losses(*cpu, 0, 4), gpu_losses = testing::epoch_losses(*gpu, 0, 4);
+    for (size_t e = 0; e < cpu_losses.size(); ++e) EXPECT_NEAR(gpu_losses[e], cpu_losses[e], 1e-5) << "epoch " << e;
+    for (const auto& [name, t] : cpu->weights())
+      EXPECT_TRUE(testing::all_close(gpu->weights().at(name), t, 1e-3, 1e-4)) << name;
+    const eval::EvalResult on_cpu = fx.evaluate([&](const Tensor& u) { return cpu->score_users(u); });
+    const eval::EvalResult on_gpu = fx.evaluate([&](const Tensor& u) { return gpu->score_users(u); }, testing::gpu());
+    for (const char* metric : {"Recall@10", "NDCG@10"}) EXPECT_NEAR(on_gpu.at(metric), on_cpu.at(metric), 1e-3) << metric;
+  }
+}
+
+// Runs in every build: host tensors are refused (and a CPU-only build has no CUDA step at all).
+TEST(BprMf, FusedCudaStepRefusesHostTensors) {
+  Generator gen(4);
+  const RandomStep cpu = random_step(gen, 8, 1, false);
+  EXPECT_MESSAGE_HAS(error_message([&] { fused_backward_cuda(cpu.params, cpu.ids, 0.01); }),
+                     "the user table must be a CUDA tensor, got [37, 8] f32 cpu");
 }
 
 }  // namespace

@@ -22,8 +22,9 @@
 //
 // Paths: on the CPU a fused step (src/models/bpr_mf/fused_backward_cpu.cpp) computes the batch's
 // row gradients in two passes, each row summed in batch order, so results do not depend on the
-// thread count; on CUDA the same loss runs through autograd and the op catalogue. Both feed the
-// same optimizer. score_users is P[users] Q^T (+ b) on the model's device.
+// thread count; on CUDA one kernel (cuda/bpr_step.cu) writes each occurrence's row and the
+// scatter family's sorted coalescing sums them in that same order. Both feed the same
+// optimizer. score_users is P[users] Q^T (+ b) on the model's device.
 // weights(): "user_factors" [U, F], "item_factors" [I, F], and "item_bias" [I] when enabled.
 namespace aisle::models {
 

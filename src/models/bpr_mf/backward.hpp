@@ -4,10 +4,13 @@
 #include "aisle/autograd/var.hpp"
 
 // One BPR-MF step's forward and backward pass: the loss of a batch and its gradient as coalesced
-// rows of each table, for the optimizer to apply. Two implementations with one meaning, so the
-// CPU can run the fast one while CUDA runs the op catalogue:
+// rows of each table, for the optimizer to apply. Three implementations with one meaning: the
+// fused ones are what the model runs, the tape is the reference they are tested against.
 //   autograd_backward: embedding lookups and ops recorded on the tape (any device);
-//   fused_backward_cpu: one pass over the batch on the host (CPU tensors only).
+//   fused_backward_cpu: one pass over the batch on the host (CPU tensors only);
+//   fused_backward_cuda: one kernel for the scores and per-occurrence rows, then the scatter
+//     family's sorted coalescing (CUDA tensors only; ids on the tables' device). It sums each
+//     row's occurrences in the same order as the CPU, so the two agree to rounding.
 //
 // For a batch of B positives (u_b, i_b), each with k negatives j_bc, and T = B k triples:
 //   s_ui = p_u . q_i (+ b_i)
@@ -38,5 +41,6 @@ struct Gradients {
 // Leaves no gradient behind in the parameters.
 Gradients autograd_backward(const Params& params, const BatchIds& batch, double reg);
 Gradients fused_backward_cpu(const Params& params, const BatchIds& batch, double reg);
+Gradients fused_backward_cuda(const Params& params, const BatchIds& batch, double reg);
 
 }  // namespace aisle::models::bpr

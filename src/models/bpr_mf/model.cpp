@@ -107,11 +107,7 @@ BatchIds BprMf::batch_ids(int64_t epoch, int64_t step) {
   return {b.users, b.items, negatives};
 }
 
-bool BprMf::fused() const {
-  if (kernel_ == Kernel::automatic) return device_.is_cpu();
-  AISLE_CHECK(kernel_ != Kernel::fused || device_.is_cpu(), "bpr: the fused step runs on the CPU only");
-  return kernel_ == Kernel::fused;
-}
+bool BprMf::fused() const { return kernel_ != Kernel::autograd; }
 
 void BprMf::train_steps(int64_t epoch, int64_t first_step, const train::StepFn& on_step) {
   check_ready("train_steps()");
@@ -121,13 +117,11 @@ void BprMf::train_steps(int64_t epoch, int64_t first_step, const train::StepFn& 
   for (int64_t s = first_step; s < steps; ++s) {
     BatchIds ids = batch_ids(epoch, s);
     const int64_t examples = ids.users.numel();
+    if (device_.is_cuda()) ids = {ids.users.to(device_), ids.items.to(device_), ids.negatives.to(device_)};
     Gradients g;
-    if (use_fused) {
-      g = fused_backward_cpu(params_, ids, config_.reg);
-    } else {
-      ids = {ids.users.to(device_), ids.items.to(device_), ids.negatives.to(device_)};
-      g = autograd_backward(params_, ids, config_.reg);
-    }
+    if (!use_fused) g = autograd_backward(params_, ids, config_.reg);
+    else if (device_.is_cuda()) g = fused_backward_cuda(params_, ids, config_.reg);
+    else g = fused_backward_cpu(params_, ids, config_.reg);
     optimizer_->step(g.rows);
     if (!on_step(train::StepReport{.step = s, .steps = steps, .loss = g.loss, .examples = examples})) return;
   }

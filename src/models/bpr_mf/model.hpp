@@ -14,9 +14,9 @@
 namespace aisle::models::bpr {
 
 enum class Kernel {
-  automatic,  // fused on the CPU, autograd on CUDA
+  automatic,  // fused (the default; the tape is kept as the reference)
   autograd,
-  fused,      // CPU only
+  fused,      // fused_backward_cpu or fused_backward_cuda, by device
 };
 
 class BprMf final : public train::Model {

@@ -1,9 +1,13 @@
 // Biased MF (model.type: mf): the per-rating SGD update is the textbook one, a planted low-rank
 // rating matrix is recovered far better than the global mean predicts it with SGD, minibatch SGD
 // and Adam, biases are learnt alone, runs repeat and resume bit for bit (after an epoch or
-// mid-epoch), weights round-trip, bad keys and tensors are named, and CUDA matches the CPU.
+// mid-epoch), weights round-trip, bad keys and tensors are named, and CUDA matches the CPU: the
+// minibatch path closely, the Hogwild kernel exactly where no two ratings share a row and up to
+// its races elsewhere.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <memory>
 #include <set>
 
@@ -13,7 +17,10 @@
 #include "aisle/models/biased_mf.hpp"
 #include "aisle/train/model_registry.hpp"
 #include "aisle/train/recipe_schema.hpp"
+#include "cuda/mf_sgd.hpp"
+#include "src/core/dispatch.hpp"
 #include "src/models/biased_mf/biased_mf_model.hpp"
+#include "src/models/biased_mf/gather_ratings.hpp"
 #include "src/models/biased_mf/sequential_sgd.hpp"
 #include "support/omp_threads.hpp"
 #include "support/model_testing.hpp"
@@ -175,6 +182,28 @@ TEST(BiasedMfKernel, FollowsAPlainLoopWhenRatingsShareRows) {
   for (size_t j = 0; j < p.size(); ++j) ASSERT_NEAR(p[j], p64[j], 1e-4) << "user factor " << j;
   for (size_t j = 0; j < q.size(); ++j) ASSERT_NEAR(q[j], q64[j], 1e-4) << "item factor " << j;
   for (int64_t u = 0; u < users; ++u) ASSERT_NEAR(bu[u], bu64[u], 1e-4);
+}
+
+TEST(BiasedMfKernel, GatherFollowsTheOrder) {
+  Generator gen(4);
+  std::vector<PackedRating> rows;
+  for (int32_t r = 0; r < 1000; ++r) rows.push_back({r, 7 * r, 0.5f * static_cast<float>(r)});
+  std::vector<int64_t> order(rows.size());
+  std::iota(order.begin(), order.end(), 0);
+  for (size_t k = order.size() - 1; k > 0; --k) std::swap(order[k], order[static_cast<size_t>(gen.next_below(k + 1))]);
+  for (int64_t count : {0, 1, 15, 17, 1000}) {  // around the prefetch distance (16)
+    std::vector<PackedRating> out(static_cast<size_t>(count) + 1, PackedRating{-1, -1, -1.0f});
+    gather_in_order(rows.data(), order.data(), count, out.data());
+    for (size_t k = 0; k < static_cast<size_t>(count); ++k) {
+      const PackedRating &want = rows[static_cast<size_t>(order[k])], &got = out[k];
+      ASSERT_TRUE(got.user == want.user && got.item == want.item && got.value == want.value) << count << " " << k;
+    }
+    EXPECT_EQ(out.back().user, -1) << "wrote past the end";
+  }
+  // Hogwild's host-to-device chunks: whole steps, about 4M ratings, at least one step.
+  EXPECT_EQ(hogwild_chunk_steps(1024) * 1024, int64_t{1} << 22);
+  EXPECT_EQ(hogwild_chunk_steps(1000), (int64_t{1} << 22) / 1000);
+  EXPECT_EQ(hogwild_chunk_steps(int64_t{1} << 23), 1);
 }
 
 TEST(BiasedMf, SgdRecoversAPlantedLowRankMatrix) {
@@ -368,6 +397,15 @@ TEST(BiasedMf, BadKeysAndTensorsAreNamed) {
                                 train::ModelContext{Device::cuda(0), 1, f.comm.get()});
                      }),
                      "train.sgd_mode");
+  // Hogwild is the CUDA kernel; the CPU has per_rating.
+  auto h = train::create_model("mf");
+  h->configure(mf_recipe({"train.sgd_mode=hogwild"}));
+  EXPECT_MESSAGE_HAS(error_message([&] {
+                       h->setup({f.data.split.train, nullptr, kUsers, kItems},
+                                train::ModelContext{Device::cpu(), 1, f.comm.get()});
+                     }),
+                     "train.sgd_mode");
+  EXPECT_MESSAGE_HAS(configure({"train.optimizer=adam", "train.sgd_mode=hogwild"}), "train.sgd_mode");
 
   auto adam = f.model(mf_recipe({"train.optimizer=adam"}));
   auto state = cloned(adam->state());
@@ -402,7 +440,7 @@ TEST(BiasedMf, DescribesItself) {
   EXPECT_EQ(m->steps_per_epoch(), (f.data.split.train.size() + 499) / 500);
 }
 
-// ---- CUDA: the minibatch path, with CPU twins (skipped without a GPU) ----------------------
+// ---- CUDA, with CPU twins (skipped without a GPU) -------------------------------------------
 
 TEST(BiasedMfCuda, AdamAndMinibatchSgdMatchTheCpu) {
   AISLE_SKIP_WITHOUT_CUDA();
@@ -410,9 +448,7 @@ TEST(BiasedMfCuda, AdamAndMinibatchSgdMatchTheCpu) {
   for (const char* optimizer : {"train.optimizer=adam", "train.sgd_mode=minibatch"}) {
     SCOPED_TRACE(optimizer);
     auto cpu = f.model(mf_recipe({optimizer}));
-    // auto SGD picks minibatch on CUDA by itself.
-    auto gpu = f.model(mf_recipe({optimizer == std::string("train.sgd_mode=minibatch") ? "train.sgd_mode=auto" : optimizer}),
-                       testing::gpu());
+    auto gpu = f.model(mf_recipe({optimizer}), testing::gpu());
     const auto cpu_losses = testing::epoch_losses(*cpu, 0, 3), gpu_losses = testing::epoch_losses(*gpu, 0, 3);
     for (size_t e = 0; e < cpu_losses.size(); ++e) EXPECT_NEAR(cpu_losses[e], gpu_losses[e], 1e-4);
     const auto a = cpu->state(), b = gpu->state();
@@ -433,6 +469,178 @@ TEST(BiasedMfCuda, ServesOnCudaLikeOnTheCpu) {
                                  m->predict(users, items), 1e-5, 1e-5));
   const Tensor some = Tensor::from_vector(std::vector<int64_t>{0, 7, 149});
   EXPECT_TRUE(testing::all_close(on_gpu->score_users(some.to(testing::gpu())), m->score_users(some), 1e-5, 1e-5));
+}
+
+// ---- the Hogwild kernel against sequential_sgd --------------------------------------------
+
+// The four tables of the kernel tests, in host memory.
+struct HostTables {
+  int64_t users = 0, items = 0, factors = 0;
+  std::vector<float> p, q, bu, bi;
+  Tables view() { return {p.data(), q.data(), bu.data(), bi.data(), factors}; }
+};
+
+HostTables random_tables(int64_t users, int64_t items, int64_t factors, double factor_std, double bias_std,
+                         Generator& gen) {
+  HostTables t{users, items, factors, std::vector<float>(users * factors), std::vector<float>(items * factors),
+               std::vector<float>(users), std::vector<float>(items)};
+  for (auto* v : {&t.p, &t.q}) for (float& x : *v) x = static_cast<float>(factor_std * normal(gen));
+  for (auto* v : {&t.bu, &t.bi}) for (float& x : *v) x = static_cast<float>(bias_std * normal(gen));
+  return t;
+}
+
+double dot(const HostTables& t, const PackedRating& r) {
+  double d = 0;
+  for (int64_t f = 0; f < t.factors; ++f) d += double{t.p[r.user * t.factors + f]} * t.q[r.item * t.factors + f];
+  return d;
+}
+
+// The Hogwild kernel on a cuda:0 copy of `t`: the updated tables and the sum of e^2.
+std::pair<HostTables, double> hogwild_on_gpu(const HostTables& t, const std::vector<PackedRating>& ratings,
+                                             const SgdHyper& h) {
+  const Device g = testing::gpu();
+  const Tensor p = Tensor::from_vector(t.p, g), q = Tensor::from_vector(t.q, g), bu = Tensor::from_vector(t.bu, g),
+               bi = Tensor::from_vector(t.bi, g);
+  const auto n = static_cast<int64_t>(ratings.size());
+  const Tensor r = Tensor::from_host(ratings.data(), {n, 3}, DType::i32, g);
+  [[maybe_unused]] const Tables tables{p.data<float>(), q.data<float>(), bu.data<float>(), bi.data<float>(), t.factors};
+  double sum_sq = 0;
+  [[maybe_unused]] const auto* on_device = reinterpret_cast<const PackedRating*>(r.data<int32_t>());
+  AISLE_CUDA_ONLY("hogwild_sgd", sum_sq = cuda::hogwild_sgd(0, tables, t.users, t.items, on_device, n, h));
+  HostTables out = t;
+  out.p = p.to_vector<float>();
+  out.q = q.to_vector<float>();
+  out.bu = bu.to_vector<float>();
+  out.bi = bi.to_vector<float>();
+  return {out, sum_sq};
+}
+
+void expect_tables_close(const HostTables& got, const HostTables& want) {
+  const std::pair<const char*, std::pair<const std::vector<float>*, const std::vector<float>*>> tables[] = {
+      {"user_factors", {&got.p, &want.p}}, {"item_factors", {&got.q, &want.q}},
+      {"user_bias", {&got.bu, &want.bu}}, {"item_bias", {&got.bi, &want.bi}}};
+  for (const auto& [name, pair] : tables)
+    EXPECT_TRUE(testing::all_close(Tensor::from_vector(*pair.first), Tensor::from_vector(*pair.second), 1e-5, 1e-6))
+        << name;
+}
+
+// Ids in [0, n) with P(id) proportional to 1 / (id + 1)^s: the first ids take most draws.
+std::vector<int32_t> zipf_ids(int64_t count, int64_t n, double s, Generator& gen) {
+  std::vector<double> cdf(static_cast<size_t>(n));
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) cdf[static_cast<size_t>(i)] = total += std::pow(static_cast<double>(i + 1), -s);
+  std::vector<int32_t> ids(static_cast<size_t>(count));
+  for (int32_t& id : ids) {
+    const auto it = std::lower_bound(cdf.begin(), cdf.end(), gen.next_double() * total);
+    id = static_cast<int32_t>(std::min<int64_t>(it - cdf.begin(), n - 1));
+  }
+  return ids;
+}
+
+// When no two ratings share a user or an item nothing races, and the kernel must apply exactly
+// sequential_sgd's updates: float4 widths with full and partial groups (4, 48, 64, 128), and the
+// generic warp path (13, 160), with and without biases.
+TEST(BiasedMfCuda, HogwildIsSequentialSgdWhenNoRowIsShared) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  constexpr int64_t users = 700, items = 500, count = 400;
+  for (int64_t factors : {64, 13, 4, 48, 128, 160}) {
+    for (bool biases : {true, false}) {
+      SCOPED_TRACE(detail::concat("factors ", factors, biases ? " with biases" : " without biases"));
+      Generator gen(static_cast<uint64_t>(31 + factors));
+      const HostTables start = random_tables(users, items, factors, 0.3, 0.2, gen);
+      std::vector<int32_t> us(users), is(items);
+      std::iota(us.begin(), us.end(), 0);
+      std::iota(is.begin(), is.end(), 0);
+      for (auto* ids : {&us, &is})
+        for (size_t k = ids->size() - 1; k > 0; --k)
+          std::swap((*ids)[k], (*ids)[static_cast<size_t>(gen.next_below(k + 1))]);
+      std::vector<PackedRating> ratings;
+      for (int64_t k = 0; k < count; ++k)
+        ratings.push_back({us[static_cast<size_t>(k)], is[static_cast<size_t>(k)],
+                           static_cast<float>(1 + gen.next_below(5))});
+      const SgdHyper h{.lr = 0.05f, .reg = 0.05f, .reg_bias = 0.02f, .global_mean = 3.0f, .use_biases = biases};
+      HostTables cpu = start;
+      const double cpu_sq = sequential_sgd(cpu.view(), ratings.data(), count, h);
+      const auto [gpu, gpu_sq] = hogwild_on_gpu(start, ratings, h);
+      EXPECT_NEAR(gpu_sq, cpu_sq, 1e-5 * cpu_sq);
+      expect_tables_close(gpu, cpu);
+    }
+  }
+}
+
+// A Zipf-skewed batch: the hottest items and users appear thousands of times, so many ratings in
+// flight share rows and race. The tables start at the ones that generated the ratings (plus
+// noise of variance 0.25), so a pass changes them little and lost updates can only perturb the
+// errors: the sum of e^2 must stay within 1% of sequential SGD's, and near 0.25 per rating (an
+// error computed without the biases or the dot product would be far off).
+TEST(BiasedMfCuda, HogwildRacesOnSkewedBatchesOnlyPerturb) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  constexpr int64_t users = 5000, items = 1000, count = 200000;
+  for (int64_t factors : {64, 13}) {
+    SCOPED_TRACE(detail::concat("factors ", factors));
+    Generator gen(static_cast<uint64_t>(77 + factors));
+    const HostTables truth = random_tables(users, items, factors, 0.15, 0.5, gen);
+    const std::vector<int32_t> us = zipf_ids(count, users, 0.8, gen), is = zipf_ids(count, items, 1.1, gen);
+    ASSERT_GT(std::count(is.begin(), is.end(), 0), 10000);  // the batch really is skewed
+    std::vector<PackedRating> ratings;
+    for (size_t k = 0; k < static_cast<size_t>(count); ++k) {
+      PackedRating r{us[k], is[k], 0.0f};
+      r.value = static_cast<float>(3.0 + truth.bu[r.user] + truth.bi[r.item] + dot(truth, r) + 0.5 * normal(gen));
+      ratings.push_back(r);
+    }
+    const SgdHyper h{.lr = 0.002f, .reg = 0.001f, .reg_bias = 0.001f, .global_mean = 3.0f, .use_biases = true};
+    HostTables cpu = truth;
+    const double cpu_sq = sequential_sgd(cpu.view(), ratings.data(), count, h);
+    const auto [gpu, gpu_sq] = hogwild_on_gpu(truth, ratings, h);
+    for (const auto* v : {&gpu.p, &gpu.q, &gpu.bu, &gpu.bi})
+      for (float x : *v) ASSERT_TRUE(std::isfinite(x));
+    EXPECT_NEAR(gpu_sq, cpu_sq, 0.01 * cpu_sq);
+    EXPECT_NEAR(gpu_sq / count, 0.25, 0.025);
+  }
+}
+
+// One rating per step leaves nothing to run concurrently: the CUDA path is then sequential SGD,
+// follows the CPU's per_rating run, and resumes mid-epoch bit for bit (each step's kernel is
+// deterministic).
+TEST(BiasedMfCuda, HogwildWithOneRatingPerStepIsSequentialAndResumes) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  Fixture f;
+  const recipe::Recipe r = mf_recipe({"train.batch_size=1", "train.sgd_mode=hogwild"});
+  auto straight = f.model(r, testing::gpu());
+  const auto gpu_losses = testing::epoch_losses(*straight, 0, 2);
+  auto cpu = f.model(mf_recipe({"train.batch_size=1"}));
+  const auto cpu_losses = testing::epoch_losses(*cpu, 0, 2);
+  for (size_t e = 0; e < cpu_losses.size(); ++e) EXPECT_NEAR(gpu_losses[e], cpu_losses[e], 1e-4 * cpu_losses[e]);
+  const auto a = cpu->state(), b = straight->state();
+  for (const auto& [name, t] : a) EXPECT_TRUE(testing::all_close(b.at(name), t, 1e-4, 1e-5)) << name;
+
+  auto partial = f.model(r, testing::gpu());
+  testing::epoch_losses(*partial, 0, 1);
+  partial->train_steps(1, 0, [](const train::StepReport& s) { return s.step < 99; });
+  auto rest = f.model(r, testing::gpu());
+  rest->load_state(cloned(partial->state()));
+  rest->train_steps(1, 100, [](const train::StepReport&) { return true; });
+  expect_bit_identical(straight->state(), rest->state());
+}
+
+// The model on CUDA picks Hogwild by itself and learns the planted matrix as well as the CPU.
+// Steps of 32: a step's ratings all run at once, and on this small table larger steps share rows
+// so often that lost updates slow learning (in a CPU simulation of fully concurrent steps the
+// test RMSE after 40 epochs was 0.137 at 32, 0.144 at 64 and 1.22 at 500, against 0.135
+// sequentially).
+TEST(BiasedMfCuda, HogwildLearnsLikeTheCpu) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  Fixture f;
+  const recipe::Recipe r = mf_recipe({"train.batch_size=32"});
+  auto cpu = f.model(r);
+  auto gpu = f.model(r, testing::gpu());
+  EXPECT_MESSAGE_HAS(gpu->hyperparameters_json(), "\"updates\":\"hogwild\"");
+  testing::epoch_losses(*cpu, 0, 40);
+  const std::vector<double> losses = testing::epoch_losses(*gpu, 0, 40);
+  EXPECT_LT(losses.back(), 0.05 * losses.front());
+  for (const auto& [name, t] : gpu->weights())
+    for (double x : t.to_doubles()) ASSERT_TRUE(std::isfinite(x)) << name;
+  EXPECT_NEAR(f.rmse(*gpu), f.rmse(*cpu), 0.02);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ namespace aisle::models::biased_mf {
 
 enum class Updates : uint8_t {
   per_rating,  // sequential SGD over the shuffled rows (CPU)
+  hogwild,     // the same update, a step's rows concurrently without locks (CUDA)
   minibatch,   // autograd on a batch, optimizer step (any device)
 };
 
@@ -25,14 +26,14 @@ struct Config {
   double reg = 0, reg_bias = 0;
   bool use_biases = true;
   std::string optimizer;   // "sgd" | "adam"
-  std::string sgd_mode;    // "auto" | "per_rating" | "minibatch"
+  std::string sgd_mode;    // "auto" | "per_rating" | "hogwild" | "minibatch"
   std::string sgd_mode_where;  // recipe.where("train.sgd_mode"), for errors found in setup()
   double lr = 0, lr_decay = 1;
   int64_t batch_size = 0;
 
   // Reads and cross-checks the keys; errors name the key and where its value came from.
   static Config from_recipe(const recipe::Recipe& recipe);
-  // How train_steps updates on `device`; errors for per-rating SGD off the CPU.
+  // How train_steps updates on `device`; errors for per-rating SGD off the CPU and Hogwild off CUDA.
   Updates updates_on(Device device) const;
 };
 
@@ -63,6 +64,9 @@ class BiasedMf final : public train::Model {
   // The learning rate of `epoch` (exponential decay per epoch, so a resumed run recomputes it).
   double epoch_lr(int64_t epoch) const;
   void build_optimizer();
+  // Steps first_step.. of the epoch with the Hogwild kernel (src/models/biased_mf/hogwild.cpp).
+  void hogwild_steps(const data::BatchSampler& sampler, int64_t first_step, const SgdHyper& hyper,
+                     const train::StepFn& on_step);
   // One minibatch: autograd loss, optimizer step. Returns the batch's mean squared error.
   double minibatch_step(const data::Batch& batch);
   // Takes the checked range tensor's values for clamping.
@@ -85,9 +89,9 @@ class BiasedMf final : public train::Model {
 
   // Training only.
   data::Interactions train_;
-  std::shared_ptr<void> packed_memory_;     // train_ rows for the per-rating kernel ...
+  std::shared_ptr<void> packed_memory_;     // train_ rows for the per-rating kernels ...
   PackedRating* packed_ = nullptr;          // ... packed, in row order
-  std::vector<PackedRating> step_ratings_;  // one step's rows in the epoch's order
+  std::vector<PackedRating> step_ratings_;  // one step's rows (Hogwild: a chunk of steps) in the epoch's order
   std::unique_ptr<EpochOrders> sampler_;
   std::unique_ptr<optim::Optimizer> optimizer_;
 };

@@ -23,16 +23,18 @@ void add_biased_mf_keys(recipe::Schema& s) {
       .help("learn per-user and per-item biases; false: global mean + p_u.q_i");
   key("train.optimizer", Kind::string).with_default("sgd").one_of({"sgd", "adam"})
       .help("sgd: plain SGD (per rating on the CPU, see train.sgd_mode); adam: minibatch lazy Adam");
-  key("train.sgd_mode", Kind::string).with_default("auto").one_of({"auto", "per_rating", "minibatch"})
-      .help("sgd only. per_rating: classic sequential SGD, one update per rating (CPU); minibatch: "
-            "summed gradients of train.batch_size rows per update (any device; what CUDA runs); "
-            "auto: per_rating on the CPU, minibatch on CUDA");
+  key("train.sgd_mode", Kind::string).with_default("auto").one_of({"auto", "per_rating", "hogwild", "minibatch"})
+      .help("sgd only. per_rating: classic sequential SGD, one update per rating (CPU); hogwild: the "
+            "same per-rating update with a step's rows run concurrently without locks (CUDA); "
+            "minibatch: summed gradients of train.batch_size rows per update (any device); "
+            "auto: per_rating on the CPU, hogwild on CUDA");
   key("train.lr", Kind::number).at_least(0)
       .help("learning rate of epoch 0; default 0.02 for sgd, 0.005 for adam");
   key("train.lr_decay", Kind::number).with_default("0.97").at_least(0).at_most(1)
       .help("the learning rate of epoch e is lr * lr_decay^e");
   key("train.batch_size", Kind::integer).with_default("1024").at_least(1)
-      .help("rows per step (per_rating sgd: rows between progress reports; otherwise rows per update)");
+      .help("rows per step (per_rating sgd: rows between progress reports; hogwild: rows in flight "
+            "at once, one kernel launch; otherwise rows per update)");
 }
 
 std::unique_ptr<train::Model> create_biased_mf() { return std::make_unique<biased_mf::BiasedMf>(); }
@@ -62,9 +64,14 @@ Config Config::from_recipe(const recipe::Recipe& r) {
 
 Updates Config::updates_on(Device device) const {
   if (optimizer == "adam" || sgd_mode == "minibatch") return Updates::minibatch;
-  if (sgd_mode == "auto") return device.is_cpu() ? Updates::per_rating : Updates::minibatch;
+  if (sgd_mode == "auto") return device.is_cpu() ? Updates::per_rating : Updates::hogwild;
+  if (sgd_mode == "hogwild") {
+    AISLE_CHECK(device.is_cuda(), sgd_mode_where, ": train.sgd_mode: hogwild SGD runs on CUDA only (device ",
+                device.str(), "); use per_rating or auto there");
+    return Updates::hogwild;
+  }
   AISLE_CHECK(device.is_cpu(), sgd_mode_where, ": train.sgd_mode: per_rating SGD runs on the CPU only (device ", device.str(),
-              "); use minibatch or auto there");
+              "); use hogwild, minibatch or auto there");
   return Updates::per_rating;
 }
 

@@ -15,6 +15,7 @@
 #include "aisle/ops/scatter.hpp"
 #include "aisle/tensor/random.hpp"
 #include "src/models/biased_mf/biased_mf_model.hpp"
+#include "src/models/biased_mf/gather_ratings.hpp"
 #include "src/models/biased_mf/random_access_memory.hpp"
 
 namespace aisle::models::biased_mf {
@@ -27,8 +28,6 @@ constexpr const char* kItemBias = "item_bias";
 constexpr const char* kGlobalMean = "global_mean";
 constexpr const char* kRatingRange = "rating_range";
 constexpr const char* kOptimizerPrefix = "optimizer.";
-// Rows of the training set a step's gather asks for ahead of use (random reads of a large array).
-constexpr int64_t kGatherAhead = 16;
 
 // The tensor `name` of `tensors`, f32 of `shape`; otherwise the error names it. `artifact`
 // picks ArtifactError (serving) over Error (checkpoints).
@@ -114,7 +113,8 @@ void BiasedMf::setup(const train::TrainingData& data, const train::ModelContext&
   train_ = x;
   packed_memory_.reset();
   packed_ = nullptr;
-  if (per_rating) {
+  step_ratings_.clear();
+  if (updates_ != Updates::minibatch) {
     AISLE_CHECK(num_users_ <= std::numeric_limits<int32_t>::max() && num_items_ <= std::numeric_limits<int32_t>::max(),
                 "mf: per-rating SGD packs ids as int32; ", num_users_, " users and ", num_items_, " items do not fit");
     const int64_t* users = x.users.data<int64_t>();
@@ -123,7 +123,9 @@ void BiasedMf::setup(const train::TrainingData& data, const train::ModelContext&
     packed_ = static_cast<PackedRating*>(packed_memory_.get());
     for (int64_t r = 0; r < n; ++r)
       packed_[static_cast<size_t>(r)] = {static_cast<int32_t>(users[r]), static_cast<int32_t>(items[r]), v[r]};
-    step_ratings_.resize(static_cast<size_t>(std::min(n, config_.batch_size)));
+    const int64_t buffered = updates_ == Updates::hogwild ? hogwild_chunk_steps(config_.batch_size) * config_.batch_size
+                                                          : config_.batch_size;
+    step_ratings_.resize(static_cast<size_t>(std::min(n, buffered)));
   }
   sampler_ = std::make_unique<EpochOrders>(
       n, data::BatchSamplerOptions{.batch_size = config_.batch_size, .shuffle = true, .seed = ctx.seed});
@@ -160,19 +162,18 @@ void BiasedMf::train_steps(int64_t epoch, int64_t first_step, const train::StepF
                        .reg_bias = static_cast<float>(config_.reg_bias),
                        .global_mean = global_mean_host_,
                        .use_biases = config_.use_biases};
+  if (updates_ == Updates::hogwild) {
+    hogwild_steps(sampler, first_step, hyper, on_step);
+    return;
+  }
   for (int64_t s = first_step; s < steps; ++s) {
     train::StepReport report{.step = s, .steps = steps};
     if (updates_ == Updates::per_rating) {
       const int64_t begin = s * config_.batch_size, count = std::min(n, begin + config_.batch_size) - begin;
       const Tables tables{user_factors_.value().data<float>(), item_factors_.value().data<float>(),
                           user_bias_.value().data<float>(), item_bias_.value().data<float>(), factors_};
-      // The step's rows in order, gathered with independent loads before the dependent chain of
-      // updates: reading them through the permutation inside the kernel stalls on every row.
-      const int64_t* order = sampler.order().data<int64_t>() + begin;
-      for (int64_t k = 0; k < count; ++k) {
-        if (k + kGatherAhead < count) __builtin_prefetch(packed_ + order[k + kGatherAhead]);
-        step_ratings_[static_cast<size_t>(k)] = packed_[order[k]];
-      }
+      // The step's rows in order, gathered with independent loads before the dependent chain of updates.
+      gather_in_order(packed_, sampler.order().data<int64_t>() + begin, count, step_ratings_.data());
       const double sum_sq = sequential_sgd(tables, step_ratings_.data(), count, hyper);
       report.loss = sum_sq / static_cast<double>(count);
       report.examples = count;
@@ -309,7 +310,10 @@ std::string BiasedMf::hyperparameters_json() const {
     j["reg_bias"] = config_.reg_bias;
     j["use_biases"] = config_.use_biases;
     j["optimizer"] = config_.optimizer;
-    if (sampler_) j["updates"] = updates_ == Updates::per_rating ? "per_rating" : "minibatch";
+    if (sampler_)
+      j["updates"] = updates_ == Updates::per_rating ? "per_rating"
+                     : updates_ == Updates::hogwild  ? "hogwild"
+                                                     : "minibatch";
     j["lr"] = config_.lr;
     j["lr_decay"] = config_.lr_decay;
     j["batch_size"] = config_.batch_size;

@@ -9,29 +9,42 @@
 #                                      side): builds for sm_90 and packs the test and benchmark
 #                                      binaries, libaisle and the non-CUDA shared libraries they need
 #                                      into DIR, with a copy of this script.
-#   DIR/gpu_check.sh run [--bench]     on the GPU machine: checks the packed binaries; --bench also
-#                                      runs the CUDA microbenchmarks into DIR/results/.
-# Exit status is non-zero when any CUDA test fails or memcheck reports an error.
+#   DIR/gpu_check.sh run [--bench] [--train] [--no-sanitizer]
+#                                      on the GPU machine, from the repository root: checks the
+#                                      packed binaries (tests, then memcheck and racecheck unless
+#                                      --no-sanitizer); --bench also runs the CUDA microbenchmarks;
+#                                      --train trains the shipped recipes on the GPU (quickstart, and
+#                                      the MovieLens-100K, Gowalla and Online Retail ones when `pack`
+#                                      found ../shared/data). Logs go to $OUT/gpu-check.tgz (or
+#                                      DIR/results) with the printed table in $OUT/gpu-check.txt
+#                                      ($GPU_CHECK_NAME replaces gpu-check when set).
+#                                      GPU_CHECK_TESTS, GPU_CHECK_BENCHES, GPU_CHECK_PEERS: space-separated
+#                                      names (bpr_mf_test, bench_eval, torch_bpr) to run only those;
+#                                      GPU_CHECK_FILTER: a gtest filter (default *Cuda*);
+#                                      GPU_CHECK_SANITIZER_TIMEOUT: seconds per sanitizer run (240).
+# Exit status is non-zero when any CUDA test fails or a sanitizer reports an error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=${1:-local}
 
-run_checks() {  # $1 = directory holding tests/ (test binaries); $2 = where results go
-  local tests_dir=$1 out=$2 status=0
+run_checks() {  # $1 = directory holding tests/ (test binaries); $2 = where results go; $3 = 1 to sanitize
+  local tests_dir=$1 out=$2 sanitize=${3:-1} status=0
   mkdir -p "$out"
   local sanitizer
   sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
   [[ -x $sanitizer ]] || sanitizer=""
+  [[ $sanitize == 1 ]] || sanitizer=""
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null \
     | sed 's/^/gpu: /' || echo "gpu: nvidia-smi unavailable"
   printf '\n%-22s %6s %6s %7s  %s\n' "test binary" "passed" "failed" "skipped" "memcheck"
   local total_passed=0 total_skipped=0
   for bin in "$tests_dir"/*_test; do
     [[ -x $bin ]] || continue
+    [[ -n ${GPU_CHECK_TESTS:-} && " $GPU_CHECK_TESTS " != *" $(basename "$bin") "* ]] && continue
     local name log passed failed skipped mem
     name=$(basename "$bin")
     log="$out/$name.log"
-    "$bin" --gtest_filter='*Cuda*' >"$log" 2>&1
+    "$bin" --gtest_filter="${GPU_CHECK_FILTER:-*Cuda*}" >"$log" 2>&1
     local rc=$?
     passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
     failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
@@ -41,15 +54,20 @@ run_checks() {  # $1 = directory holding tests/ (test binaries); $2 = where resu
     total_skipped=$((total_skipped + ${skipped:-0}))
     if [[ -n $sanitizer && ${passed:-0} -gt 0 ]]; then
       # memcheck slows kernels 10-100x: bound each binary so one slow suite cannot eat the lease
-      if timeout 600 "$sanitizer" --tool memcheck --error-exitcode 99 "$bin" --gtest_filter='*Cuda*' \
-          >"$out/$name.memcheck.log" 2>&1; then
-        mem=clean
-      else
-        mem="ERRORS (see $name.memcheck.log)"
-        status=1
-      fi
+      # Sanitizers slow kernels 10-100x: bound each run so one slow suite cannot eat the lease.
+      mem=""
+      for tool in memcheck racecheck; do
+        if timeout "${GPU_CHECK_SANITIZER_TIMEOUT:-240}" "$sanitizer" --tool $tool --error-exitcode 99 "$bin" \
+            --gtest_filter="${GPU_CHECK_FILTER:-*Cuda*}" \
+            >"$out/$name.$tool.log" 2>&1; then
+          mem+="$tool clean "
+        else
+          mem+="$tool ERRORS($name.$tool.log) "
+          status=1
+        fi
+      done
     else
-      mem=$([[ -z $sanitizer ]] && echo "no compute-sanitizer" || echo "not run (nothing passed)")
+      mem=$([[ -z $sanitizer ]] && echo "no sanitizer run" || echo "not run (nothing passed)")
     fi
     printf '%-22s %6s %6s %7s  %s\n' "$name" "${passed:-0}" "${failed:-0}" "${skipped:-0}" "$mem"
   done
@@ -60,13 +78,51 @@ run_checks() {  # $1 = directory holding tests/ (test binaries); $2 = where resu
   return $status
 }
 
-run_benchmarks() {  # $1 = directory holding bench/ ; $2 = results dir
+run_benchmarks() {  # $1 = directory holding bench/ ; $2 = results dir. Run from the repository root.
   mkdir -p "$2"
   for b in "$1"/bench/bench_*; do
     [[ -x $b ]] || continue
+    [[ -n ${GPU_CHECK_BENCHES:-} && " $GPU_CHECK_BENCHES " != *" $(basename "$b") "* ]] && continue
     "$b" --benchmark_filter='.*[Cc]uda.*' --benchmark_min_time=0.2 \
-      --benchmark_out="$2/$(basename "$b").json" --benchmark_out_format=json | tee "$2/$(basename "$b").txt"
+      --benchmark_out="$2/$(basename "$b").json" --benchmark_out_format=json >"$2/$(basename "$b").txt" 2>&1
   done
+  # The PyTorch peers on the same GPU, then one table joining both sides by benchmark name.
+  if python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
+    for peer in tools/bench/peers/torch_*.py; do
+      [[ $peer == */torch_common.py ]] && continue
+      [[ -n ${GPU_CHECK_PEERS:-} && " $GPU_CHECK_PEERS " != *" $(basename "$peer" .py) "* ]] && continue
+      local extra=""
+      [[ $peer == */torch_bpr.py && -f $1/data/gowalla/train.txt.xz ]] && extra=$1/data/gowalla/train.txt.xz
+      # shellcheck disable=SC2086
+      timeout 300 python3 "$peer" cuda $extra >"$2/peer_$(basename "$peer" .py).jsonl" 2>"$2/peer_$(basename "$peer" .py).err"
+    done
+  fi
+  echo
+  python3 tools/bench/compare.py "$2"
+}
+
+run_training() {  # $1 = packed dir (aisle binary, data/); $2 = results dir. Trains each recipe on cuda.
+  local dir=$1 out=$2 status=0
+  mkdir -p "$out/runs"
+  local -a jobs=("quickstart|recipes/quickstart.yaml|")
+  [[ -f $dir/data/ml-100k/u.data.xz ]] && jobs+=("ml100k-mf|recipes/movielens-100k-mf.yaml|--set data.input=$dir/data/ml-100k/u.data.xz")
+  [[ -f $dir/data/gowalla/train.txt.xz ]] && jobs+=("gowalla-bpr|recipes/gowalla-bpr.yaml|--set data.input=$dir/data/gowalla/train.txt.xz --set data.test=$dir/data/gowalla/test.txt.xz")
+  [[ -f $dir/data/online-retail/online_retail.csv.xz ]] && jobs+=("retail-als|recipes/online-retail-als.yaml|--set data.input=$dir/data/online-retail/online_retail.csv.xz")
+  printf '\n%-12s %5s %9s %9s %15s  %s\n' "recipe" "exit" "wall_s" "train_s" "epoch/eval_s" "device, test metrics"
+  for job in "${jobs[@]}"; do
+    IFS='|' read -r name recipe extra <<<"$job"
+    local rd="$out/runs/$name" t0 t1 rc
+    t0=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    timeout 300 "$dir/aisle" train "$recipe" --set device=cuda --set export.dir="$rd/artifact" $extra \
+      --run-dir "$rd" --force --quiet >"$out/runs/$name.log" 2>&1
+    rc=$?
+    t1=$(date +%s.%N)
+    [[ $rc -ne 0 ]] && status=1
+    read -r train_s epoch_eval rest <<<"$(python3 tools/bench/run_summary.py "$rd")"
+    printf '%-12s %5s %9.1f %9s %15s  %s\n' "$name" "$rc" "$(python3 -c "print($t1 - $t0)")" "$train_s" "$epoch_eval" "$rest"
+  done
+  return $status
 }
 
 case "$mode" in
@@ -94,6 +150,10 @@ case "$mode" in
       | while read -r lib; do cp -L "$lib" "$dest/lib/"; done
     strip --strip-unneeded "$dest"/tests/* "$dest"/bench/* "$dest"/aisle "$dest"/lib/*.so* 2>/dev/null || true
     cp "$0" "$dest/gpu_check.sh"
+    # Public datasets for `run --train` (never committed; they travel only in the pack).
+    for d in ml-100k gowalla online-retail; do
+      [[ -d $root/../shared/data/$d ]] && mkdir -p "$dest/data" && cp -r "$root/../shared/data/$d" "$dest/data/"
+    done
     du -sh "$dest"
     ;;
   run)
@@ -104,10 +164,32 @@ case "$mode" in
         [[ -d $d ]] && LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"
       done
     fi
-    out=${OUT:-$here/results}
-    run_checks "$here/tests" "$out"
-    status=$?
-    [[ ${2:-} == --bench ]] && run_benchmarks "$here" "$out"
+    shift
+    bench=0 train=0 sanitize=1
+    for arg in "$@"; do
+      case "$arg" in
+        --bench) bench=1 ;;
+        --train) train=1 ;;
+        --no-sanitizer) sanitize=0 ;;
+        *) echo "gpu_check.sh run: unknown option '$arg'" >&2; exit 2 ;;
+      esac
+    done
+    work=$(mktemp -d)
+    (
+      status=0
+      echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+      run_checks "$here/tests" "$work/tests" "$sanitize" || status=1
+      [[ $bench == 1 ]] && { run_benchmarks "$here" "$work/bench" || status=1; }
+      [[ $train == 1 ]] && { run_training "$here" "$work/train" || status=1; }
+      exit $status
+    ) 2>&1 | tee "$work/summary.txt" ${OUT:+"$OUT/${GPU_CHECK_NAME:-gpu-check}.txt"}
+    status=${PIPESTATUS[0]}
+    if [[ -n ${OUT:-} ]]; then
+      name=${GPU_CHECK_NAME:-gpu-check}  # lets one device call keep the results of several runs
+      tar czf "$OUT/$name.tgz" -C "$work" --exclude=checkpoints --exclude=artifact --exclude=data .
+    else
+      rm -rf "$here/results" && mv "$work" "$here/results"
+    fi
     exit $status
     ;;
   *)

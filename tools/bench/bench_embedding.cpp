@@ -16,6 +16,7 @@ struct Batch {
 };
 
 Batch make_batch(Device dev, int64_t bags, int64_t bag_size, int64_t dim) {
+  track_peak_memory(dev);
   Generator gen(7);
   Batch b;
   b.bags = bags;
@@ -35,7 +36,7 @@ void bag_forward(benchmark::State& state, Device dev) {
     benchmark::DoNotOptimize(ops::embedding_bag(b.table, b.ids, b.offsets, ops::BagMode::sum));
     sync(dev);
   }
-  report_rates(state, 0, 4.0 * b.dim * (b.ids_n + b.bags) + 8.0 * (b.ids_n + b.bags + 1));
+  report_rates(state, 0, 4.0 * b.dim * (b.ids_n + b.bags) + 8.0 * (b.ids_n + b.bags + 1), dev);
 }
 
 void bag_backward(benchmark::State& state, Device dev) {
@@ -46,7 +47,7 @@ void bag_backward(benchmark::State& state, Device dev) {
     benchmark::DoNotOptimize(ops::embedding_bag_backward(b.ids, b.offsets, dy, ops::BagMode::sum));
     sync(dev);
   }
-  report_rates(state, 0, 4.0 * b.dim * (b.ids_n + b.bags) + 8.0 * (b.ids_n + b.bags + 1));
+  report_rates(state, 0, 4.0 * b.dim * (b.ids_n + b.bags) + 8.0 * (b.ids_n + b.bags + 1), dev);
 }
 
 void sparse_update(benchmark::State& state, Device dev) {
@@ -62,7 +63,7 @@ void sparse_update(benchmark::State& state, Device dev) {
     sync(dev);
   }
   // At least: the gradient rows written and read back, and each touched table row read and written.
-  report_rates(state, 0, 4.0 * b.dim * (4.0 * b.ids_n + b.bags));
+  report_rates(state, 0, 4.0 * b.dim * (4.0 * b.ids_n + b.bags), dev);
 }
 
 int register_all() {
@@ -74,8 +75,10 @@ int register_all() {
                                                   {sparse_update, "embedding_bag_bwd_rowwise_adagrad"}};
     for (auto [fn, name] : kernels) {
       auto* bm = timed(benchmark::RegisterBenchmark((std::string(name) + "/" + tag).c_str(), fn, dev));
-      for (int64_t dim : {64, 128})
-        for (int64_t bag : {1, 20, 50}) bm->Args({4096, bag, dim});
+      // 4096 bags: a training batch; 65536: enough rows in flight to fill a GPU's memory system.
+      for (int64_t bags : {int64_t{4096}, int64_t{65536}})
+        for (int64_t dim : {64, 128})
+          for (int64_t bag : {1, 20, 50}) bm->Args({bags, bag, dim});
     }
   }
   return 0;

@@ -33,6 +33,49 @@ __global__ void mask_kernel(T* scores, const int64_t* offsets, const I* items, i
   }
 }
 
+// Every thread counts, for the first C targets, the row's scores above and equal to each; the
+// block's counts land in partial[warp][k] (above) and partial[warp][kChunk + k] (equal). Loads
+// are issued kRankLoads at a time so a thread keeps several in flight.
+constexpr int kRankLoads = 4;
+
+template <int C, class T>
+__device__ inline void count_chunk(const T* s, int64_t n, const T* target_score,
+                                   unsigned long long (*partial)[2 * kChunk]) {
+  const int lane = static_cast<int>(threadIdx.x % kWarp), warp = static_cast<int>(threadIdx.x / kWarp);
+  T target[C];
+  unsigned above[C], equal[C];
+#pragma unroll
+  for (int k = 0; k < C; ++k) {
+    target[k] = target_score[k];
+    above[k] = 0;
+    equal[k] = 0;
+  }
+  const int64_t stride = blockDim.x;
+  for (int64_t base = threadIdx.x; base < n; base += kRankLoads * stride) {
+    T v[kRankLoads];
+#pragma unroll
+    for (int u = 0; u < kRankLoads; ++u) v[u] = base + u * stride < n ? s[base + u * stride] : T(0);
+#pragma unroll
+    for (int u = 0; u < kRankLoads; ++u) {
+      if (base + u * stride >= n) break;
+#pragma unroll
+      for (int k = 0; k < C; ++k) {
+        above[k] += detail::ranks_above(v[u], target[k]);
+        equal[k] += detail::ranks_equal(v[u], target[k]);
+      }
+    }
+  }
+#pragma unroll
+  for (int k = 0; k < C; ++k) {
+    const unsigned long long a = warp_sum(static_cast<unsigned long long>(above[k]));
+    const unsigned long long e = warp_sum(static_cast<unsigned long long>(equal[k]));
+    if (lane == 0) {
+      partial[warp][k] = a;
+      partial[warp][kChunk + k] = e;
+    }
+  }
+}
+
 // One block per row (grid-stride over rows). For each chunk of the row's listed items the block
 // scans the row once, every thread counting, for each listed item, the scores above and equal to
 // it; the counts are summed over the block (integers: exact in any order), then one thread per
@@ -43,7 +86,6 @@ rank_kernel(const T* scores, const int64_t* offsets, const I* items, int64_t row
             int64_t* bad) {
   __shared__ T target_score[kChunk];
   __shared__ unsigned long long partial[kRankWarps][2 * kChunk];
-  const int lane = static_cast<int>(threadIdx.x % kWarp), warp = static_cast<int>(threadIdx.x / kWarp);
   for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
     const T* s = scores + row * n;
     const int64_t j0 = offsets[row], j1 = offsets[row + 1];
@@ -59,31 +101,10 @@ rank_kernel(const T* scores, const int64_t* offsets, const I* items, int64_t row
         target_score[threadIdx.x] = v;
       }
       __syncthreads();
-      T target[kChunk];
-      unsigned above[kChunk], equal[kChunk];
-#pragma unroll
-      for (int k = 0; k < kChunk; ++k) {
-        target[k] = target_score[k];
-        above[k] = 0;
-        equal[k] = 0;
-      }
-      for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-        const T v = s[i];
-#pragma unroll
-        for (int k = 0; k < kChunk; ++k) {
-          above[k] += detail::ranks_above(v, target[k]);
-          equal[k] += detail::ranks_equal(v, target[k]);
-        }
-      }
-#pragma unroll
-      for (int k = 0; k < kChunk; ++k) {
-        const unsigned long long a = warp_sum(static_cast<unsigned long long>(above[k]));
-        const unsigned long long e = warp_sum(static_cast<unsigned long long>(equal[k]));
-        if (lane == 0) {
-          partial[warp][k] = a;
-          partial[warp][kChunk + k] = e;
-        }
-      }
+      // Rows list a few items on average: count against the smallest chunk width that holds them.
+      if (m <= 4) count_chunk<4>(s, n, target_score, partial);
+      else if (m <= 8) count_chunk<8>(s, n, target_score, partial);
+      else count_chunk<kChunk>(s, n, target_score, partial);
       __syncthreads();
       if (static_cast<int>(threadIdx.x) < m) {
         const int k = static_cast<int>(threadIdx.x);

@@ -6,7 +6,8 @@
 // of 41k-item rows for thousands of users at once. Selection instead reads each row once per key
 // byte plus once to gather, keeps everything else in shared memory, and needs no scratch.
 //
-// One block per row. In the family's order (detail::directed_sort_key, ties by position):
+// One block per row (several blocks per SM: keeping each row's keys in shared memory instead,
+// one block per SM, measured slower on an H100, 2026-11-23). In the family's order (detail::directed_sort_key, ties by position):
 //   1. find the k-th smallest key byte by byte, most significant first: a 256-bin histogram of
 //      the keys that share the bytes found so far, and the bin where the running count reaches
 //      the wanted rank (4 passes for 32-bit keys, 8 for 64-bit);
@@ -27,6 +28,9 @@ namespace {
 
 constexpr int kSelectThreads = 512;  // a multiple of 32: every lane of a warp runs each tile
 
+// Loads of a row in flight per thread before the first is used, for memory-level parallelism.
+constexpr int kLoadsInFlight = 8;
+
 template <class T>
 __global__ void __launch_bounds__(kSelectThreads)
     topk_select_kernel(const T* x, int64_t rows, int64_t n, int k, bool descending, T* values, int64_t* indices) {
@@ -40,6 +44,7 @@ __global__ void __launch_bounds__(kSelectThreads)
   __shared__ int64_t cand_pos[kTopkSelectMaxK];
   __shared__ typename BlockScan::TempStorage scan_storage;
   const int lane = static_cast<int>(threadIdx.x) & 31;
+  const int64_t stride = blockDim.x;
 
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const T* row = x + r * n;
@@ -50,17 +55,25 @@ __global__ void __launch_bounds__(kSelectThreads)
     for (int shift = static_cast<int>(sizeof(K)) * 8 - 8; shift >= 0; shift -= 8) {
       for (int b = threadIdx.x; b < 256; b += blockDim.x) hist[b] = 0;
       __syncthreads();
-      for (int64_t base = 0; base < n; base += blockDim.x) {
-        const int64_t i = base + threadIdx.x;
-        int digit = -1;
-        if (i < n) {
-          const K key = detail::directed_sort_key(row[i], descending);
-          if ((key & mask) == prefix) digit = static_cast<int>((key >> shift) & 0xFF);
+      for (int64_t base = 0; base < n; base += kLoadsInFlight * stride) {
+        K keys[kLoadsInFlight] = {};
+#pragma unroll
+        for (int u = 0; u < kLoadsInFlight; ++u) {  // all loads first, then the histogram
+          const int64_t i = base + u * stride + threadIdx.x;
+          if (i < n) keys[u] = detail::directed_sort_key(row[i], descending);
         }
-        // Scores share their leading bytes, so most lanes hit one bin: one atomic per distinct
-        // digit in the warp instead of one per lane.
-        const unsigned same = __match_any_sync(0xffffffffu, digit);
-        if (digit >= 0 && lane == __ffs(same) - 1) atomicAdd(&hist[digit], __popc(same));
+#pragma unroll
+        for (int u = 0; u < kLoadsInFlight; ++u) {
+          const int64_t i = base + u * stride + threadIdx.x;
+          int digit = -1;
+          if (i < n && (keys[u] & mask) == prefix) digit = static_cast<int>((keys[u] >> shift) & 0xFF);
+          // After the first pass few keys still share the prefix: skip warps with none of them.
+          if (!__any_sync(0xffffffffu, digit >= 0)) continue;
+          // Scores share their leading bytes, so most lanes hit one bin: one atomic per distinct
+          // digit in the warp instead of one per lane.
+          const unsigned same = __match_any_sync(0xffffffffu, digit);
+          if (digit >= 0 && lane == __ffs(same) - 1) atomicAdd(&hist[digit], __popc(same));
+        }
       }
       __syncthreads();
       if (threadIdx.x == 0) {
@@ -79,7 +92,7 @@ __global__ void __launch_bounds__(kSelectThreads)
     const int ties_wanted = rank;
     if (threadIdx.x == 0) less_taken = ties_seen = 0;
     __syncthreads();
-    for (int64_t base = 0; base < n; base += blockDim.x) {
+    for (int64_t base = 0; base < n; base += stride) {
       const int64_t i = base + threadIdx.x;
       K key = 0;
       int tie = 0;
@@ -92,9 +105,11 @@ __global__ void __launch_bounds__(kSelectThreads)
         }
         tie = key == prefix;
       }
+      // Most tiles hold no tie (and once the wanted ties are taken, none matters): skip the scan.
+      const int before = ties_seen;
+      if (__syncthreads_count(tie) == 0 || before >= ties_wanted) continue;
       int tie_rank = 0, tile_ties = 0;
       BlockScan(scan_storage).ExclusiveSum(tie, tie_rank, tile_ties);
-      const int before = ties_seen;
       if (tie && before + tie_rank < ties_wanted) {
         const int slot = k - ties_wanted + before + tie_rank;
         cand_key[slot] = key;
@@ -104,6 +119,7 @@ __global__ void __launch_bounds__(kSelectThreads)
       if (threadIdx.x == 0) ties_seen = before + tile_ties;
       __syncthreads();
     }
+    __syncthreads();
     // 3. Each candidate's place is the number of candidates before it in (key, position) order.
     for (int t = threadIdx.x; t < k; t += blockDim.x) {
       const K key = cand_key[t];

@@ -3,7 +3,8 @@
 // The gather-sum gives each segment one warp (lanes across the width) summing its entries in
 // entry order with unfused multiply-adds: the CPU's order and rounding, so the results match it
 // bit for bit. (Long segments are not split across warps; a segment costs |segment| * d / 32 steps
-// of one warp.) No atomics: every output element has exactly one writer.
+// of one warp.) No atomics: every output element has exactly one writer. f32 rows of whole
+// float4s take gather_sum_vec4_kernel: 16-byte loads, several rows in flight, same sums.
 #include "cuda/common.cuh"
 #include "cuda/segment_gather.hpp"
 #include "cuda/segment_search.cuh"
@@ -38,6 +39,53 @@ __global__ void gather_sum_kernel(const int64_t* ptr, const I* idx, const T* wei
   }
 }
 
+// The f32 gather-sum when rows are whole float4s (d % 4 == 0, 16-byte aligned): a group of G
+// lanes per segment (G = d/4 rounded up to a power of two, at most 32), each lane owning float4
+// columns lane, lane + G, ...; so d = 64 puts two segments in a warp instead of idling half of it.
+// Entries are read kUnroll at a time (ids, then rows) so several rows are in flight per lane,
+// and added in entry order, element by element: the same sums as gather_sum_kernel and the CPU.
+constexpr int kGatherUnroll = 4;
+
+__device__ inline float4 add4(float4 a, float4 b) { return {a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w}; }
+__device__ inline float4 madd4(float4 acc, float w, float4 v) {
+  return {detail::madd_unfused(acc.x, w, v.x), detail::madd_unfused(acc.y, w, v.y),
+          detail::madd_unfused(acc.z, w, v.z), detail::madd_unfused(acc.w, w, v.w)};
+}
+
+template <class I>
+__global__ void gather_sum_vec4_kernel(const int64_t* ptr, const I* idx, const float* weights, const float4* x,
+                                       float4* out, int64_t segments, int64_t d4, int group, int64_t x_rows,
+                                       bool mean, int64_t* bad) {
+  const int64_t thread = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int lane = static_cast<int>(thread % group);
+  const int64_t per_grid = static_cast<int64_t>(gridDim.x) * blockDim.x / group;
+  for (int64_t s = thread / group; s < segments; s += per_grid) {
+    const int64_t j0 = ptr[s], j1 = ptr[s + 1];
+    for (int64_t c = lane; c < d4; c += group) {
+      float4 acc = {0.f, 0.f, 0.f, 0.f};
+      for (int64_t j = j0; j < j1; j += kGatherUnroll) {
+        int64_t k[kGatherUnroll];
+        float4 v[kGatherUnroll];
+#pragma unroll
+        for (int u = 0; u < kGatherUnroll; ++u) {
+          k[u] = j + u < j1 ? static_cast<int64_t>(idx[j + u]) : -1;
+          const bool ok = k[u] >= 0 && k[u] < x_rows;
+          if (!ok && j + u < j1) report_bad_index(bad, k[u]);
+          v[u] = ok ? x[k[u] * d4 + c] : float4{0.f, 0.f, 0.f, 0.f};
+        }
+#pragma unroll
+        for (int u = 0; u < kGatherUnroll; ++u) {
+          if (j + u >= j1 || k[u] < 0 || k[u] >= x_rows) continue;  // bad ids: reported, skipped
+          acc = weights != nullptr ? madd4(acc, weights[j + u], v[u]) : add4(acc, v[u]);
+        }
+      }
+      const int64_t count = j1 - j0;
+      out[s * d4 + c] = {detail::segment_finish(acc.x, mean, count), detail::segment_finish(acc.y, mean, count),
+                         detail::segment_finish(acc.z, mean, count), detail::segment_finish(acc.w, mean, count)};
+    }
+  }
+}
+
 // out[j] = dot(dy[segment(j)], x[idx[j]]): one warp per entry, its segment found by binary search.
 template <class T, class I>
 __global__ void gather_dot_kernel(const int64_t* ptr, const I* idx, const T* x, const T* dy, T* out,
@@ -63,6 +111,22 @@ void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const 
                         const Tensor& out) {
   const int64_t segments = out.size(0), d = out.size(1), x_rows = x.size(0);
   const int dev = x.device().index;
+  const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+  if (x.dtype() == DType::f32 && d % 4 == 0 && d > 0 && aligned(x.raw_data()) && aligned(out.raw_data())) {
+    const int64_t d4 = d / 4;
+    int group = 1;
+    while (group < d4 && group < kWarp) group *= 2;
+    detail::dispatch_index(g.idx.dtype(), op, [&](auto itag) {
+      using I = decltype(itag);
+      gather_sum_vec4_kernel<I><<<grid_for(segments * group), kThreads, 0, stream_of(x)>>>(
+          g.ptr.data<int64_t>(), g.idx.data<I>(), g.weights.defined() ? g.weights.data<float>() : nullptr,
+          static_cast<const float4*>(x.raw_data()), static_cast<float4*>(out.raw_data()), segments, d4, group,
+          x_rows, mean, index_error_slot(dev));
+    });
+    check_launch(op);
+    raise_index_error(dev, op, x_rows);
+    return;
+  }
   detail::dispatch_float(x.dtype(), op, [&](auto ftag) {
     using T = decltype(ftag);
     detail::dispatch_index(g.idx.dtype(), op, [&](auto itag) {

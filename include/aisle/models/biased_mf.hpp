@@ -16,9 +16,12 @@
 //
 // Updates. SGD on the CPU is the classic per-rating SGD (Funk/Surprise): each step takes the next
 // train.batch_size rows of the epoch's shuffled order and updates after every rating, in order,
-// on one thread (the next epoch's shuffle is drawn on another meanwhile). Adam (any device) and
-// SGD on CUDA (or train.sgd_mode: minibatch) compute a batch's loss with autograd over sparse
-// embedding tables and take one SparseAdam / SGD step. The epoch's order is BatchSampler's
+// on one thread (the next epoch's shuffle is drawn on another meanwhile). SGD on CUDA is Hogwild
+// (cuda/mf_sgd.cu): the same per-rating update for a step's ratings all at once, lock-free, so
+// ratings of one step sharing a row may lose an update and train.batch_size sets how many race
+// (the result equals the CPU's when a step's rows are distinct). Adam (any device) and
+// train.sgd_mode: minibatch compute a batch's loss with autograd over sparse embedding tables and
+// take one SparseAdam / SGD step. The epoch's order is BatchSampler's
 // permutation for (seed, epoch), so a step depends only on the state and (seed, epoch, step):
 // runs repeat bit for bit, whatever the thread count, and resume exactly on the CPU. The step's
 // loss is the mean squared error of its ratings before their updates.

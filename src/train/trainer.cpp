@@ -334,10 +334,12 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
       say(o.console, "restored the best epoch (" + std::to_string(pos.best_epoch + 1) + ") for testing and export");
     }
     if (data.split.test.size() > 0) {
+      const auto eval_start = Clock::now();
       const eval::EvalResult ev = evaluate_model(*model, eval_cfg, *data.train_index, data.split.test);
       result.test_metrics = ev.metrics;
       log.write("eval", {{"epoch", pos.best_epoch >= 0 ? pos.best_epoch : pos.epoch - 1}, {"split", "test"},
-                         {"final", true}, {"metrics", metrics_json(ev.metrics)}, {"users", ev.users}, {"cases", ev.cases}});
+                         {"final", true}, {"metrics", metrics_json(ev.metrics)}, {"users", ev.users}, {"cases", ev.cases},
+                         {"seconds", seconds_since(eval_start)}});
       say(o.console, "test" + shown_metrics(ev, eval_cfg.shown) + "  (" + std::to_string(ev.users) + " users)");
     }
     if (!r.string("export.dir").empty()) {

@@ -5,6 +5,7 @@
 #include "aisle/models/bpr_mf.hpp"
 #include "aisle/models/implicit_als.hpp"
 #include "aisle/models/item_knn.hpp"
+#include "aisle/models/lightgcn.hpp"
 #include "aisle/models/popularity.hpp"
 
 namespace aisle::train {
@@ -17,6 +18,8 @@ const std::vector<ModelInfo>& model_catalogue() {
        models::add_bpr_mf_keys, models::create_bpr_mf},
       {"als", Feedback::implicit, "implicit ALS with confidence weighting (Hu, Koren & Volinsky 2008)",
        models::add_implicit_als_keys, models::create_implicit_als},
+      {"lightgcn", Feedback::implicit, "LightGCN: BPR over embeddings propagated on the user-item graph (He et al. 2020)",
+       models::add_lightgcn_keys, models::create_lightgcn},
       {"popularity", Feedback::implicit, "most-interacted items first (baseline)", models::add_popularity_keys,
        models::create_popularity},
       {"item_knn", Feedback::implicit, "item-based k nearest neighbours, cosine similarity (baseline)",

@@ -1,0 +1,220 @@
+#include "src/models/lightgcn/model.hpp"
+
+#include <algorithm>
+
+#include "aisle/autograd/grad_mode.hpp"
+#include "aisle/data/graph.hpp"
+#include "aisle/data/sampler_streams.hpp"
+#include "aisle/models/lightgcn.hpp"
+#include "aisle/nn/init.hpp"
+#include "aisle/ops/index.hpp"
+#include "aisle/ops/matmul.hpp"
+#include "aisle/ops/scatter.hpp"
+
+namespace aisle::models {
+namespace lightgcn {
+namespace {
+
+constexpr const char* kOptimizerPrefix = "optimizer.";
+constexpr const char* kEgo = "ego_embeddings";
+constexpr const char* kUsers = "user_embeddings";
+constexpr const char* kItems = "item_embeddings";
+
+// A weight from an artifact or checkpoint as f32: present, floating, of the expected shape
+// (a -1 in `expected` takes any size).
+Tensor expect_weight(const std::map<std::string, Tensor>& tensors, const std::string& name, const Shape& expected,
+                     bool artifact) {
+  auto fail = [&](const std::string& why) {
+    const std::string message = "lightgcn: tensor '" + name + "' " + why;
+    if (artifact) throw ArtifactError(message);
+    throw Error(message);
+  };
+  const auto it = tensors.find(name);
+  if (it == tensors.end()) fail("is missing");
+  const Tensor& t = it->second;
+  bool shape_ok = t.dim() == static_cast<int64_t>(expected.size());
+  for (size_t a = 0; shape_ok && a < expected.size(); ++a)
+    shape_ok = expected[a] < 0 || t.size(static_cast<int64_t>(a)) == expected[a];
+  if (!shape_ok) fail("has shape " + shape_str(t.shape()) + ", expected " + shape_str(expected));
+  if (t.dtype() != DType::f32 && t.dtype() != DType::f64)
+    fail(std::string("has dtype ") + dtype_name(t.dtype()) + ", expected f32");
+  return t.to(DType::f32);
+}
+
+ops::Csr on_device(const ops::Csr& a, Device device) {
+  if (!device.is_cuda()) return a;
+  return ops::Csr{a.row_ptr.to(device), a.col_idx.to(device), a.values.to(device), a.rows, a.cols};
+}
+
+Tensor item_nodes(const Tensor& items, int64_t num_users) {
+  std::vector<int64_t> nodes = items.to_vector<int64_t>();
+  for (int64_t& n : nodes) n += num_users;
+  return Tensor::from_vector(nodes, items.shape());
+}
+
+}  // namespace
+
+void LightGcn::configure(const recipe::Recipe& recipe) {
+  config_ = Config::from_recipe(recipe);
+  configured_ = true;
+}
+
+void LightGcn::setup(const train::TrainingData& data, const train::ModelContext& ctx) {
+  AISLE_CHECK(configured_, "lightgcn: setup() before configure()");
+  AISLE_CHECK(ctx.comm == nullptr || ctx.comm->world_size() == 1, "lightgcn: training on ", ctx.comm->world_size(),
+              " ranks is not supported yet (world size 1 only)");
+  AISLE_CHECK(data.train.size() > 0, "lightgcn: the training split has no interactions");
+  AISLE_CHECK(data.train_index != nullptr, "lightgcn: TrainingData.train_index is not set");
+  device_ = ctx.device;
+  seed_ = ctx.seed;
+  num_users_ = data.num_users;
+  num_items_ = data.num_items;
+  // Users then items from one generator on the host: the same numbers on every device, and the
+  // same as BPR-MF's tables for the same seed (so layers: 0 is BPR-MF without a bias).
+  Generator gen(ctx.seed);
+  const Tensor users = nn::init::normal({num_users_, config_.factors}, config_.init_std, gen);
+  const Tensor items = nn::init::normal({num_items_, config_.factors}, config_.init_std, gen);
+  ego_ = Var::parameter(ops::concat({users, items}, 0).to(device_), kEgo);
+  optimizer_ = std::make_unique<optim::Adam>(std::vector<Var>{ego_}, optim::AdamOptions{.lr = config_.lr});
+  graph_.emplace(on_device(data::bipartite_graph(*data.train_index).adjacency, device_));
+
+  train_ = data.train;
+  batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_});
+  negatives_.emplace(data::NegativeSampler::uniform(data.train_index));
+  final_stale_ = true;
+}
+
+void LightGcn::check_ready(const char* what) const {
+  AISLE_CHECK(optimizer_ != nullptr, "lightgcn: ", what, " needs setup() first");
+}
+
+const SparseOperator& LightGcn::graph() const {
+  check_ready("graph()");
+  return *graph_;
+}
+
+int64_t LightGcn::steps_per_epoch() const {
+  check_ready("steps_per_epoch()");
+  return batches_->num_batches();
+}
+
+BatchIds LightGcn::batch_ids(int64_t epoch, int64_t step) {
+  check_ready("training");
+  if (batches_->epoch() != epoch) batches_->set_epoch(epoch);
+  const data::InteractionBatch b = data::gather_batch(train_, batches_->batch(step));
+  // Keyed by dataset row, so a row's negatives in an epoch do not depend on its batch.
+  const Tensor negatives = negatives_->sample(b.users, config_.negatives, seed_,
+                                              data::sampler_stream(data::SamplerPurpose::negatives,
+                                                                   static_cast<uint64_t>(epoch)),
+                                              b.rows);
+  return {b.users, item_nodes(b.items, num_users_), item_nodes(negatives, num_users_)};
+}
+
+void LightGcn::train_steps(int64_t epoch, int64_t first_step, const train::StepFn& on_step) {
+  check_ready("train_steps()");
+  const int64_t steps = steps_per_epoch();
+  AISLE_CHECK(first_step >= 0 && first_step <= steps, "lightgcn: first_step ", first_step, " is outside [0, ", steps,
+              "]");
+  for (int64_t s = first_step; s < steps; ++s) {
+    BatchIds ids = batch_ids(epoch, s);
+    const int64_t examples = ids.users.numel();
+    if (device_.is_cuda()) ids = {ids.users.to(device_), ids.items.to(device_), ids.negatives.to(device_)};
+    Var loss = batch_loss(*graph_, ego_, config_.layers, ids, config_.reg);
+    loss.backward();
+    optimizer_->step();
+    optimizer_->zero_grad();
+    final_stale_ = true;
+    const double value = loss.value().to(Device::cpu()).to(DType::f64).item<double>();
+    if (!on_step(train::StepReport{.step = s, .steps = steps, .loss = value, .examples = examples})) return;
+  }
+}
+
+void LightGcn::refresh_final() const {
+  if (!final_stale_) return;
+  AISLE_CHECK(ego_.defined() && graph_.has_value(), "lightgcn: the propagated embeddings need setup() first");
+  NoGradGuard no_grad;
+  const Tensor all = propagate(*graph_, Var(ego_.value()), config_.layers).value();
+  final_users_ = all.rows(0, num_users_).clone();
+  final_items_ = all.rows(num_users_, num_users_ + num_items_).clone();
+  final_stale_ = false;
+}
+
+Tensor LightGcn::score_users(const Tensor& users) const {
+  AISLE_CHECK(ego_.defined() || final_users_.defined(),
+              "lightgcn: score_users() needs setup() or load_weights() first");
+  refresh_final();
+  NoGradGuard no_grad;
+  return ops::matmul(ops::gather_rows(final_users_, users), final_items_, false, true);
+}
+
+std::map<std::string, Tensor> LightGcn::weights() const {
+  AISLE_CHECK(ego_.defined() || final_users_.defined(), "lightgcn: weights() needs setup() or load_weights() first");
+  refresh_final();
+  std::map<std::string, Tensor> w{{kUsers, final_users_}, {kItems, final_items_}};
+  if (ego_.defined()) w.emplace(kEgo, ego_.value());
+  return w;
+}
+
+std::map<std::string, Tensor> LightGcn::state() const {
+  check_ready("state()");
+  std::map<std::string, Tensor> s = weights();
+  for (const auto& [name, tensor] : optimizer_->state()) s.emplace(kOptimizerPrefix + name, tensor);
+  return s;
+}
+
+void LightGcn::load_state(const std::map<std::string, Tensor>& state) {
+  check_ready("load_state()");
+  const std::map<std::string, Tensor> mine = this->state();
+  for (const auto& [name, tensor] : state)
+    AISLE_CHECK(mine.count(name) != 0, "lightgcn: state tensor '", name, "' is not part of this model");
+  const Tensor ego = expect_weight(state, kEgo, ego_.shape(), /*artifact=*/false);
+  // The propagated tables are derived from the ego table: checked, then recomputed.
+  for (const char* derived : {kUsers, kItems})
+    if (state.count(derived) != 0) expect_weight(state, derived, mine.at(derived).shape(), false);
+  optim::NamedTensors optimizer_state;
+  for (const auto& [name, tensor] : optimizer_->state()) {
+    const auto it = state.find(kOptimizerPrefix + name);
+    AISLE_CHECK(it != state.end(), "lightgcn: state tensor '", kOptimizerPrefix, name, "' is missing");
+    optimizer_state.emplace_back(name, it->second);
+  }
+  optimizer_->load_state(optimizer_state);  // validates everything before changing anything
+  Tensor target = ego_.value();
+  target.copy_(ego);
+  final_stale_ = true;
+}
+
+void LightGcn::load_weights(const std::map<std::string, Tensor>& weights, Device device) {
+  const auto users = weights.find(kUsers);
+  if (users == weights.end()) AISLE_ARTIFACT_FAIL("lightgcn: tensor '", kUsers, "' is missing");
+  AISLE_ARTIFACT_CHECK(users->second.dim() == 2, "lightgcn: tensor '", kUsers, "' has shape ",
+                       shape_str(users->second.shape()), ", expected [users, factors]");
+  const int64_t factors = users->second.size(1);
+  const Tensor p = expect_weight(weights, kUsers, {-1, factors}, true);
+  const Tensor q = expect_weight(weights, kItems, {-1, factors}, true);
+  Tensor ego;
+  if (weights.count(kEgo) != 0) ego = expect_weight(weights, kEgo, {p.size(0) + q.size(0), factors}, true);
+  device_ = device;
+  num_users_ = p.size(0);
+  num_items_ = q.size(0);
+  config_.factors = factors;
+  ego_ = ego.defined() ? Var(ego.to(device)) : Var();
+  final_users_ = p.to(device);
+  final_items_ = q.to(device);
+  final_stale_ = false;  // there is no graph to propagate over: the exported tables are final
+  graph_.reset();
+  optimizer_.reset();
+  batches_.reset();
+  negatives_.reset();
+}
+
+std::map<std::string, int64_t> LightGcn::dimensions() const {
+  // Not the layer count: a model served from its propagated tables has none (it is in the
+  // hyperparameters), and the manifest's dimensions must match the served model's.
+  return {{"users", num_users_}, {"items", num_items_}, {"factors", config_.factors}};
+}
+
+}  // namespace lightgcn
+
+std::unique_ptr<train::Model> create_lightgcn() { return std::make_unique<lightgcn::LightGcn>(); }
+
+}  // namespace aisle::models

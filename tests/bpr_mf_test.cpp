@@ -25,34 +25,8 @@ namespace {
 
 using testing::error_message;
 
-constexpr int64_t kUsers = 400, kItems = 240, kGroups = 8;
-
-// Users and items fall into kGroups tastes; a user takes 85% of their 12-24 items from their own
-// group and the rest from the whole catalogue, both skewed towards low item ids (popular items).
-data::Split planted_taste_split(uint64_t seed) {
-  Generator gen(seed);
-  std::vector<int64_t> users, items;
-  const int64_t per_group = kItems / kGroups;
-  auto skewed = [&gen](int64_t n) {  // an index in [0, n), smaller ones likelier
-    const double x = gen.next_double();
-    return std::min<int64_t>(n - 1, static_cast<int64_t>(static_cast<double>(n) * x * x));
-  };
-  for (int64_t u = 0; u < kUsers; ++u) {
-    const int64_t group = u % kGroups;
-    const int64_t n = 12 + static_cast<int64_t>(gen.next_below(13));
-    std::set<int64_t> mine;
-    while (static_cast<int64_t>(mine.size()) < n) {
-      const int64_t item = gen.next_double() < 0.85 ? skewed(per_group) * kGroups + group : skewed(kItems);
-      mine.insert(item);
-    }
-    for (int64_t i : mine) {
-      users.push_back(u);
-      items.push_back(i);
-    }
-  }
-  const data::Interactions all = data::Interactions::from_vectors(users, items, kUsers, kItems);
-  return data::random_split(all, data::Ratios{0.8, 0.0, 0.2}, /*per_user=*/true, seed + 1);
-}
+constexpr int64_t kUsers = 400, kItems = 240;  // testing::planted_taste_split's defaults
+using testing::planted_taste_split;
 
 recipe::Recipe bpr_recipe(const std::string& model_keys = "", const std::string& train_keys = "") {
   const std::string factors = model_keys.find("factors") == std::string::npos ? ", factors: 16" : "";

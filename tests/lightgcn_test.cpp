@@ -72,23 +72,8 @@ struct Fixture {
   }
 };
 
-void expect_same_bits(const std::map<std::string, Tensor>& a, const std::map<std::string, Tensor>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (const auto& [name, t] : a) {
-    ASSERT_TRUE(b.count(name)) << name;
-    const Tensor& u = b.at(name);
-    ASSERT_EQ(t.shape(), u.shape()) << name;
-    ASSERT_EQ(t.dtype(), u.dtype()) << name;
-    const Tensor x = t.to(Device::cpu()), y = u.to(Device::cpu());
-    EXPECT_EQ(0, std::memcmp(x.raw_data(), y.raw_data(), x.nbytes())) << name << " differs";
-  }
-}
-
-std::map<std::string, Tensor> snapshot(const std::map<std::string, Tensor>& state) {
-  std::map<std::string, Tensor> copy;
-  for (const auto& [name, t] : state) copy.emplace(name, t.clone());
-  return copy;
-}
+using testing::expect_same_bits;
+using testing::snapshot;
 
 // ---- a tiny graph, computed by hand ---------------------------------------------------------
 

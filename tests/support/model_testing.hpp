@@ -1,8 +1,12 @@
 #pragma once
 // Shared by the model tests: a recipe for one model without a data section to read, the
 // trainer's epoch loop in its simplest form, and a small implicit dataset with planted tastes.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -36,6 +40,27 @@ inline std::vector<double> epoch_losses(train::Model& m, int64_t from, int64_t t
     losses.push_back(sum / static_cast<double>(n));
   }
   return losses;
+}
+
+// Two named-tensor maps (weights or checkpoint states) hold the same names, shapes, dtypes and
+// bytes: what "resumes bit for bit" means.
+inline void expect_same_bits(const std::map<std::string, Tensor>& a, const std::map<std::string, Tensor>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a) {
+    ASSERT_TRUE(b.count(name)) << name;
+    const Tensor& u = b.at(name);
+    ASSERT_EQ(t.shape(), u.shape()) << name;
+    ASSERT_EQ(t.dtype(), u.dtype()) << name;
+    const Tensor x = t.to(Device::cpu()), y = u.to(Device::cpu());
+    EXPECT_EQ(0, std::memcmp(x.raw_data(), y.raw_data(), x.nbytes())) << name << " differs";
+  }
+}
+
+// A deep copy of a model's state() (its tensors alias the live parameters).
+inline std::map<std::string, Tensor> snapshot(const std::map<std::string, Tensor>& state) {
+  std::map<std::string, Tensor> copy;
+  for (const auto& [name, t] : state) copy.emplace(name, t.clone());
+  return copy;
 }
 
 // Users and items fall into `groups` tastes; a user takes 85% of their 12-24 items from their own

@@ -85,6 +85,17 @@ TEST(Recipe, ResolvedYamlLoadsBackToTheSameRecipe) {
   EXPECT_NE(load("data: {path: /e}\nmodel: {type: lightgcn}\n").digest(), r.digest());
 }
 
+TEST(Recipe, DigestCanLeaveOutOneSection) {
+  // The trainer resumes across rank counts by comparing digests without the dist section.
+  const Recipe a = load("data: {path: /d}\nmodel: {type: lightgcn}\n", {"eval.k=[10,20]"});
+  const Recipe b = load("data: {path: /d}\nmodel: {type: lightgcn}\n", {"eval.k=[5]"});
+  EXPECT_NE(a.digest(), b.digest());
+  EXPECT_EQ(a.digest("eval"), b.digest("eval"));
+  EXPECT_NE(a.digest("eval"), a.digest());
+  EXPECT_EQ(a.resolved_yaml("eval").find("eval"), std::string::npos);
+  EXPECT_NE(a.digest("data"), b.digest("data"));
+}
+
 TEST(Recipe, UnknownKeyNamesLineAndSuggestsTheNearMiss) {
   EXPECT_MESSAGE_HAS(error_of("data: {path: /d}\nmodel: {type: mf}\ntrain:\n  lrr: 0.1\n"),
                      "r.yaml:4: unknown key 'train.lrr' (did you mean 'train.lr'?)");

@@ -9,7 +9,10 @@ find_package(Threads REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)  # SHA-256 of dataset and artifact files
 find_package(LibLZMA REQUIRED)  # importers read .xz inputs directly
 find_package(ZLIB REQUIRED)     # importers read .gz inputs directly
-find_package(MPI QUIET COMPONENTS CXX)  # optional: the distributed backends use it when present
+# Optional: the mpi (and nccl) dist backends use it when present. The C API through the C++
+# compiler; the deprecated C++ bindings are skipped.
+set(MPI_CXX_SKIP_MPICXX ON)
+find_package(MPI QUIET COMPONENTS CXX)
 
 # --- CUDA backend ----------------------------------------------------------------------------
 set(AISLE_WITH_CUDA OFF)

@@ -389,9 +389,10 @@ bool Recipe::explicitly_set(const std::string& path) const {
   return it != values_.end() && it->second->explicit_;
 }
 
-std::string Recipe::resolved_yaml() const {
+std::string Recipe::resolved_yaml(const std::string& except_section) const {
   YAML::Node root(YAML::NodeType::Map);
   for (const auto& path : order_) {
+    if (!except_section.empty() && path.rfind(except_section + ".", 0) == 0) continue;
     const auto it = values_.find(path);
     if (it == values_.end()) continue;
     const auto parts = split_path(path);
@@ -408,8 +409,8 @@ std::string Recipe::resolved_yaml() const {
   return std::string(out.c_str()) + "\n";
 }
 
-std::string Recipe::digest() const {
-  const std::string text = resolved_yaml();
+std::string Recipe::digest(const std::string& except_section) const {
+  const std::string text = resolved_yaml(except_section);
   return data::sha256_hex(text.data(), text.size());
 }
 

@@ -11,6 +11,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/io/artifact_reader.hpp"
 #include "aisle/io/artifact_writer.hpp"
+#include "src/train/sharded_state.hpp"
 
 namespace aisle::train {
 namespace fs = std::filesystem;
@@ -53,14 +54,45 @@ std::string checkpoint_name(int64_t epoch, int64_t step) {
 }
 
 fs::path write_checkpoint(const fs::path& checkpoints_dir, const std::string& name, const Model& model,
-                          const TrainerPosition& position) {
-  fs::create_directories(checkpoints_dir);
+                          const TrainerPosition& position, dist::Communicator* comm) {
+  const bool lead = comm == nullptr || comm->rank() == 0;
+  const bool several = comm != nullptr && comm->world_size() > 1;
+  if (lead) fs::create_directories(checkpoints_dir);
   const fs::path dir = checkpoints_dir / name;
-  io::ArtifactWriter w(dir, /*overwrite=*/true);
-  w.set_model(model.type(), model.hyperparameters_json(), model.dimensions());
-  w.write_weights(model.state(), {{"aisle", "checkpoint"}});
-  w.write_file("trainer.json", position_json(position).dump(2) + "\n");
-  w.finish();
+  std::map<std::string, Tensor> state = model.state();
+  const std::map<std::string, dist::RowSharding> sharding = several ? model.state_sharding() : decltype(sharding){};
+  nlohmann::ordered_json shards = nlohmann::ordered_json::object();
+  if (!sharding.empty()) {
+    std::map<std::string, Tensor> mine;
+    for (const auto& [tensor_name, cut] : sharding) {
+      const auto it = state.find(tensor_name);
+      AISLE_CHECK(it != state.end(), "checkpoint: the model names '", tensor_name, "' as sharded but its state() has "
+                  "no such tensor");
+      mine.emplace(tensor_name, it->second);
+      shards[tensor_name] = {{"rows", cut.rows}, {"scheme", cut.scheme()}};
+      state.erase(it);
+    }
+    std::error_code ignored;  // ranks create the shared parent concurrently
+    fs::create_directories(shard_dir(checkpoints_dir, name, -1), ignored);
+    io::ArtifactWriter w(shard_dir(checkpoints_dir, name, comm->rank()), /*overwrite=*/true);
+    w.set_model(model.type(), model.hyperparameters_json(), model.dimensions());
+    w.write_weights(mine, {{"aisle", "checkpoint-shard"}});
+    w.finish();
+  }
+  if (several) comm->barrier();  // every shard is in place before the directory naming them appears
+  if (lead) {
+    io::ArtifactWriter w(dir, /*overwrite=*/true);
+    w.set_model(model.type(), model.hyperparameters_json(), model.dimensions());
+    w.write_weights(state, {{"aisle", "checkpoint"}});
+    w.write_file("trainer.json", position_json(position).dump(2) + "\n");
+    if (!sharding.empty()) {
+      const nlohmann::ordered_json j = {{"world", comm->world_size()}, {"shards", shard_dir(fs::path(), name, -1).string()},
+                                        {"tensors", shards}};
+      w.write_file(kShardingFile, j.dump(2) + "\n");
+    }
+    w.finish();
+  }
+  if (several) comm->barrier();  // nobody prunes or reads before the checkpoint is complete
   return dir;
 }
 
@@ -70,11 +102,11 @@ std::optional<fs::path> latest_checkpoint(const fs::path& checkpoints_dir) {
   return all.back();
 }
 
-LoadedCheckpoint read_checkpoint(const fs::path& dir) {
+LoadedCheckpoint read_checkpoint(const fs::path& dir, const std::map<std::string, dist::RowSharding>& cut_for) {
   const io::ArtifactReader reader = io::ArtifactReader::open(dir);
   LoadedCheckpoint c;
   c.dir = dir;
-  c.state = reader.tensors();
+  c.state = read_sharded_state(reader, dir, cut_for);
   std::ifstream in(reader.file("trainer.json"));
   std::stringstream text;
   text << in.rdbuf();
@@ -100,7 +132,10 @@ LoadedCheckpoint read_checkpoint(const fs::path& dir) {
 
 void prune_checkpoints(const fs::path& checkpoints_dir, int64_t keep) {
   auto all = epoch_checkpoints(checkpoints_dir);
-  for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i) fs::remove_all(all[i]);
+  for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i) {
+    fs::remove_all(all[i]);
+    fs::remove_all(checkpoints_dir / kShardsDir / all[i].filename());
+  }
 }
 
 }  // namespace aisle::train

@@ -81,6 +81,20 @@ void add_eval_keys(recipe::Schema& s) {
   s.add("eval.negatives", Kind::integer).with_default("100").at_least(1).help("sampled_ranking: negatives per test item");
 }
 
+void add_dist_keys(recipe::Schema& s) {
+  s.add("dist.backend", Kind::string).with_default("auto").one_of({"auto", "local", "mpi", "nccl"})
+      .help("collectives between ranks: auto picks mpi (CPU) or nccl (CUDA) under an MPI/Slurm launcher with "
+            "more than one rank, else local");
+  s.add("dist.embeddings", Kind::string).with_default("auto").one_of({"auto", "replicated", "sharded"})
+      .help("embedding tables on several ranks: replicated (data parallel), row-sharded (id modulo ranks), or "
+            "auto: the planner shards the largest tables until the rest fit dist.memory_per_rank_gib");
+  s.add("dist.memory_per_rank_gib", Kind::number).with_default("0").at_least(0)
+      .help("memory the planner may fill with tables and optimizer state per rank; 0: half of the device's "
+            "(or the host's) memory");
+  s.add("dist.timeout_s", Kind::number).with_default("600").at_least(1)
+      .help("a collective that has not completed after this many seconds ends the job (a rank failed or hangs)");
+}
+
 recipe::Schema build_schema() {
   recipe::Schema s;
   s.add("name", Kind::string).with_default("run");
@@ -93,6 +107,7 @@ recipe::Schema build_schema() {
   s.add("model.type", Kind::string).is_required().one_of(types);
   add_train_keys(s);
   add_eval_keys(s);
+  add_dist_keys(s);
   s.add("export.dir", Kind::string).with_default("\"\"").help("write an artifact here at the end (\"\": no export)");
   s.add("export.formats", Kind::strings).with_default("[safetensors]").one_of({"safetensors"});
   s.add("export.overwrite", Kind::boolean).with_default("false");

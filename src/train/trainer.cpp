@@ -6,6 +6,7 @@
 #include <cmath>
 #include <csignal>
 #include <fstream>
+#include <optional>
 
 #include "aisle/config.hpp"
 #include "aisle/device/cuda.hpp"
@@ -102,9 +103,14 @@ void prepare_run_dir(const fs::path& dir, const TrainOptions& o) {
   fs::create_directories(dir);
 }
 
+// What a checkpoint must agree with to be continued: everything but the dist section, so a run can
+// resume on another number of ranks or another backend.
+std::string resume_digest(const recipe::Recipe& r) { return r.digest("dist"); }
+
 void check_recipe_matches(const fs::path& run_dir, const recipe::Recipe& r, const std::string& checkpoint_sha) {
-  AISLE_CHECK(checkpoint_sha == r.digest(), run_dir.string(),
-              ": the recipe differs from the one this run was started with (recipe sha256 ", r.digest().substr(0, 12),
+  AISLE_CHECK(checkpoint_sha == resume_digest(r), run_dir.string(),
+              ": the recipe differs from the one this run was started with (recipe sha256 ",
+              resume_digest(r).substr(0, 12),
               " vs ", checkpoint_sha.substr(0, 12), "); resume with the run's own recipe: aisle train ",
               (run_dir / "recipe.yaml").string(), " --run-dir ", run_dir.string(), " --resume");
 }
@@ -114,7 +120,12 @@ void check_recipe_matches(const fs::path& run_dir, const recipe::Recipe& r, cons
 void request_stop() { g_stop_requested = 1; }
 
 Device resolve_device(const std::string& name) {
-  if (name == "auto") return cuda::is_available() ? Device::cuda(0) : Device::cpu();
+  // One process per GPU: under a launcher, rank r takes its node's GPU local_rank (modulo the count).
+  const dist::LaunchInfo launch = dist::detect_launch();
+  const int gpus = cuda::device_count();
+  const int local_gpu = launch.world > 1 && gpus > 0 ? launch.local_rank % gpus : 0;
+  if (name == "auto") return cuda::is_available() ? Device::cuda(local_gpu) : Device::cpu();
+  if (name == "cuda" && launch.world > 1 && gpus > 0) return Device::cuda(local_gpu);
   const Device d = Device::parse(name);
   AISLE_CHECK(!d.is_cuda() || cuda::is_available(), "device '", name,
               "': no CUDA device is available (this build ", AISLE_WITH_CUDA ? "has" : "does not have",
@@ -136,21 +147,41 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
   const std::string type = r.string("model.type");
   std::unique_ptr<Model> model = create_model(type);
   model->configure(r);
+  // Every rank runs this function; rank 0 (the lead) alone writes the run directory, the log and
+  // the console, and evaluates. The rest meets in the collectives of the model and below.
+  const auto comm = dist::make_communicator(r.string("dist.backend"), device, r.number("dist.timeout_s"));
+  const bool lead = comm->rank() == 0;
+  const bool several = comm->world_size() > 1;
+  AISLE_CHECK(!several || model->trains_on_ranks(), "model '", type, "' does not train on several ranks yet (bpr "
+              "does): this job has ", comm->world_size(), " ranks (", comm->backend(), "); run it as one process");
+  std::FILE* const console = lead ? o.console : nullptr;
 
   result.run_dir = resolve_run_dir(r, o);
   const fs::path& run_dir = result.run_dir;
-  prepare_run_dir(run_dir, o);
   const fs::path checkpoints = run_dir / "checkpoints";
-  if (!o.resume) io::detail::write_file_atomically(run_dir / "recipe.yaml", r.resolved_yaml());
+  if (!lead) comm->barrier();  // the lead prepares the directory and the data first
+  if (lead) {
+    prepare_run_dir(run_dir, o);
+    if (!o.resume) io::detail::write_file_atomically(run_dir / "recipe.yaml", r.resolved_yaml());
+  }
+  say(console, "aisle train '" + r.string("name") + "': model " + type + " on " + device.str() +
+                   (several ? " x " + std::to_string(comm->world_size()) + " ranks (" + comm->backend() + ")" : "") +
+                   ", run directory " + run_dir.string());
+  RunData data = prepare_run_data(r, run_dir);  // the other ranks find it materialised
+  if (lead) comm->barrier();
+  for (const std::string& note : data.notes) say(console, "  " + note);
 
-  say(o.console, "aisle train '" + r.string("name") + "': model " + type + " on " + device.str() + ", run directory " +
-                     run_dir.string());
-  RunData data = prepare_run_data(r, run_dir);
-  for (const std::string& note : data.notes) say(o.console, "  " + note);
-
-  const auto comm = dist::make_local_communicator();
   TrainingData td{data.split.train, data.train_index, data.split.train.num_users, data.split.train.num_items};
   model->setup(td, ModelContext{device, static_cast<uint64_t>(r.integer("seed")), comm.get()});
+  for (const std::string& note : model->distribution_notes()) say(console, "  " + note);
+  // On several ranks the lead evaluates and exports a whole serving copy (weights() is a collective).
+  auto serving_copy = [&]() -> std::unique_ptr<Model> {
+    const std::map<std::string, Tensor> weights = model->weights();
+    if (!lead) return nullptr;
+    std::unique_ptr<Model> copy = create_model(type);
+    copy->load_weights(weights, device);
+    return copy;
+  };
 
   const EvalSettings eval_cfg = eval_settings(r, *model, data.split.train);
   const std::string watch = r.string("train.early_stopping.metric");
@@ -167,17 +198,24 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
   const int64_t keep = r.integer("train.keep_checkpoints");
 
   TrainerPosition pos;
-  pos.recipe_sha256 = r.digest();
-  RunLog log(run_dir / "metrics.jsonl", /*append=*/o.resume);
+  pos.recipe_sha256 = resume_digest(r);
+  std::optional<RunLog> run_log;
+  if (lead) run_log.emplace(run_dir / "metrics.jsonl", /*append=*/o.resume);
+  struct {
+    std::optional<RunLog>& to;
+    void write(const std::string& event, json fields) {
+      if (to) to->write(event, std::move(fields));
+    }
+  } log{run_log};
   if (o.resume) {
     const auto latest = latest_checkpoint(checkpoints);
     AISLE_CHECK(latest.has_value(), checkpoints.string(), ": no checkpoint to resume from");
-    LoadedCheckpoint c = read_checkpoint(*latest);
+    LoadedCheckpoint c = read_checkpoint(*latest, model->state_sharding());
     check_recipe_matches(run_dir, r, c.position.recipe_sha256);
     model->load_state(c.state);
     pos = c.position;
     log.write("resume", {{"checkpoint", latest->filename().string()}, {"epoch", pos.epoch}, {"step", pos.step}});
-    say(o.console, "  resuming from " + latest->string());
+    say(console, "  resuming from " + latest->string());
   } else {
     log.write("start", {{"name", r.string("name")},
                         {"model", type},
@@ -188,12 +226,14 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
                         {"test_rows", data.split.test.size()},
                         {"users", td.num_users},
                         {"items", td.num_items},
+                        {"ranks", comm->world_size()},
+                        {"dist_backend", comm->backend()},
                         {"version", AISLE_VERSION}});
   }
 
   const StopSignals signals;
   g_stop_requested = 0;
-  Progress progress(o.progress, r.number("train.log_every"));
+  Progress progress(lead ? o.progress : nullptr, r.number("train.log_every"));
   const double log_every = r.number("train.log_every");
   const int64_t steps = model->steps_per_epoch();
   std::string status = "completed";
@@ -205,8 +245,9 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
     return p;
   };
   auto checkpoint_here = [&] {
-    const fs::path dir = write_checkpoint(checkpoints, checkpoint_name(pos.epoch, pos.step), *model, position_now());
-    prune_checkpoints(checkpoints, keep);
+    const fs::path dir =
+        write_checkpoint(checkpoints, checkpoint_name(pos.epoch, pos.step), *model, position_now(), comm.get());
+    if (lead) prune_checkpoints(checkpoints, keep);
     log.write("checkpoint", {{"dir", dir.string()}, {"epoch", pos.epoch}, {"step", pos.step}});
     return dir;
   };
@@ -238,6 +279,8 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
                            {"loss", std::isfinite(s.loss) ? json(s.loss) : json(nullptr)}, {"examples_per_s", rate}});
       }
       if (o.on_step) o.on_step(epoch, s);
+      // A signal reaches ranks at different moments: they stop together, at the same step.
+      if (several) return comm->all_reduce_scalar(g_stop_requested, dist::ReduceOp::max) == 0;
       return g_stop_requested == 0;
     };
     if (pos.step < steps) model->train_steps(epoch, pos.step, on_step);
@@ -256,7 +299,7 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
     if (pos.step < steps) {  // stopped by a signal inside the epoch
       const fs::path dir = checkpoint_here();
       log.write("stop", {{"epoch", epoch}, {"step", pos.step}});
-      say(o.console, "stopped at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(pos.step) +
+      say(console, "stopped at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(pos.step) +
                          "; checkpoint " + dir.string() + " (continue with --resume)");
       status = "stopped";
       break;
@@ -285,38 +328,48 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
     const bool last = pos.epoch == epochs;
     if (eval_every > 0 && monitor.size() > 0 && (pos.epoch % eval_every == 0 || last)) {
       const auto eval_start = Clock::now();
-      const eval::EvalResult ev = evaluate_model(*model, eval_cfg, *data.train_index, monitor);
-      log.write("eval", {{"epoch", epoch}, {"split", monitor_name}, {"metrics", metrics_json(ev.metrics)},
-                         {"users", ev.users}, {"cases", ev.cases}, {"seconds", seconds_since(eval_start)}});
-      text += std::string("  |  ") + monitor_name + shown_metrics(ev, eval_cfg.shown);
-      pos.last_eval_json = metrics_json(ev.metrics).dump();
+      const std::unique_ptr<Model> copy = several ? serving_copy() : nullptr;
+      Tensor better_flag = Tensor::zeros({1}, DType::i64);
+      if (lead) {
+        const eval::EvalResult ev = evaluate_model(copy ? *copy : *model, eval_cfg, *data.train_index, monitor);
+        log.write("eval", {{"epoch", epoch}, {"split", monitor_name}, {"metrics", metrics_json(ev.metrics)},
+                           {"users", ev.users}, {"cases", ev.cases}, {"seconds", seconds_since(eval_start)}});
+        text += std::string("  |  ") + monitor_name + shown_metrics(ev, eval_cfg.shown);
+        pos.last_eval_json = metrics_json(ev.metrics).dump();
+        if (!watch.empty()) {
+          const double value = ev.at(watch);
+          const bool better =
+              pos.best_epoch < 0 || (higher_is_better(watch) ? value > pos.best_value : value < pos.best_value);
+          if (better) pos.best_value = value;
+          better_flag.data<int64_t>()[0] = better ? 1 : 0;
+        }
+      }
+      comm->broadcast(better_flag, 0);  // every rank takes the lead's early-stopping decisions
       if (!watch.empty()) {
-        const double value = ev.at(watch);
-        const bool better = pos.best_epoch < 0 || (higher_is_better(watch) ? value > pos.best_value : value < pos.best_value);
-        if (better) {
-          pos.best_value = value;
+        if (better_flag.data<int64_t>()[0] != 0) {
           pos.best_epoch = epoch;
           pos.evals_without_improvement = 0;
-          write_checkpoint(checkpoints, "best", *model, position_now());
+          write_checkpoint(checkpoints, "best", *model, position_now(), comm.get());
         } else if (++pos.evals_without_improvement >= patience) {
           stop_early = true;
         }
       }
     }
-    say(o.console, text);
+    say(console, text);
     if (stop_early) {
       log.write("early_stop", {{"epoch", epoch}, {"metric", watch}, {"best_epoch", pos.best_epoch},
                                {"best_value", pos.best_value}});
-      say(o.console, "early stopping: " + watch + " has not improved for " + std::to_string(patience) +
+      say(console, "early stopping: " + watch + " has not improved for " + std::to_string(patience) +
                          " evaluations; best epoch " + std::to_string(pos.best_epoch + 1));
       status = "early_stopped";
     }
-    const bool stop_now = g_stop_requested != 0;
+    const bool stop_now =
+        several ? comm->all_reduce_scalar(g_stop_requested, dist::ReduceOp::max) != 0 : g_stop_requested != 0;
     if (last || stop_early || stop_now || (checkpoint_every > 0 && pos.epoch % checkpoint_every == 0)) checkpoint_here();
     if (stop_early) break;
     if (stop_now && !last) {
       log.write("stop", {{"epoch", pos.epoch}, {"step", 0}});
-      say(o.console, "stopped after epoch " + std::to_string(pos.epoch) + " (continue with --resume)");
+      say(console, "stopped after epoch " + std::to_string(pos.epoch) + " (continue with --resume)");
       status = "stopped";
       break;
     }
@@ -328,23 +381,26 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
   if (has_valid) result.valid_metrics = metrics_from_json(pos.last_eval_json);
   if (status != "stopped") {
     if (pos.best_epoch >= 0 && pos.best_epoch + 1 != pos.epoch) {
-      const LoadedCheckpoint best = read_checkpoint(checkpoints / "best");
+      const LoadedCheckpoint best = read_checkpoint(checkpoints / "best", model->state_sharding());
       model->load_state(best.state);
       result.valid_metrics = metrics_from_json(best.position.last_eval_json);
-      say(o.console, "restored the best epoch (" + std::to_string(pos.best_epoch + 1) + ") for testing and export");
+      say(console, "restored the best epoch (" + std::to_string(pos.best_epoch + 1) + ") for testing and export");
     }
-    if (data.split.test.size() > 0) {
+    const std::unique_ptr<Model> copy =
+        several && (data.split.test.size() > 0 || !r.string("export.dir").empty()) ? serving_copy() : nullptr;
+    const Model& final_model = copy ? *copy : *model;
+    if (data.split.test.size() > 0 && lead) {
       const auto eval_start = Clock::now();
-      const eval::EvalResult ev = evaluate_model(*model, eval_cfg, *data.train_index, data.split.test);
+      const eval::EvalResult ev = evaluate_model(final_model, eval_cfg, *data.train_index, data.split.test);
       result.test_metrics = ev.metrics;
       log.write("eval", {{"epoch", pos.best_epoch >= 0 ? pos.best_epoch : pos.epoch - 1}, {"split", "test"},
                          {"final", true}, {"metrics", metrics_json(ev.metrics)}, {"users", ev.users}, {"cases", ev.cases},
                          {"seconds", seconds_since(eval_start)}});
-      say(o.console, "test" + shown_metrics(ev, eval_cfg.shown) + "  (" + std::to_string(ev.users) + " users)");
+      say(console, "test" + shown_metrics(ev, eval_cfg.shown) + "  (" + std::to_string(ev.users) + " users)");
     }
-    if (!r.string("export.dir").empty()) {
+    if (!r.string("export.dir").empty() && lead) {
       ExportRequest req;
-      req.model = model.get();
+      req.model = &final_model;
       req.user_ids = data.dataset.user_ids();
       req.item_ids = data.dataset.item_ids();
       req.seen = data.train_index.get();
@@ -354,7 +410,7 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
       export_artifact(req);
       result.artifact = req.dir;
       log.write("export", {{"dir", req.dir.string()}});
-      say(o.console, "artifact written to " + req.dir.string());
+      say(console, "artifact written to " + req.dir.string());
     }
   }
   result.wall_seconds = seconds_since(wall_start);
@@ -363,6 +419,7 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
                         {"model", type},
                         {"hyperparameters", json::parse(model->hyperparameters_json())},
                         {"device", device.str()},
+                        {"ranks", comm->world_size()},
                         {"epochs_completed", pos.epoch},
                         {"epochs", epochs},
                         {"best_epoch", pos.best_epoch >= 0 ? json(pos.best_epoch) : json(nullptr)},
@@ -373,8 +430,9 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
                         {"version", AISLE_VERSION},
                         {"recipe_sha256", r.digest()},
                         {"artifact", result.artifact.string()}};
-  io::detail::write_file_atomically(run_dir / "summary.json", summary.dump(2) + "\n");
+  if (lead) io::detail::write_file_atomically(run_dir / "summary.json", summary.dump(2) + "\n");
   log.write("end", {{"status", status}, {"wall_seconds", result.wall_seconds}});
+  comm->barrier();  // the run is complete on disk before any rank returns
   return result;
 }
 

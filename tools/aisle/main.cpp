@@ -2,10 +2,28 @@
 // Exit codes: 0 ok, 1 internal error or failed training, 2 usage or recipe error, 3 data error
 // (130: `aisle train` stopped by a signal after checkpointing).
 #include <iostream>
+#include <string>
 
 #include "aisle/core/error.hpp"
+#include "aisle/dist/communicator.hpp"
 #include "aisle/train/trainer.hpp"
 #include "commands.hpp"
+
+namespace {
+
+// Prints the error (naming the rank in a multi-rank job) and, there, ends every rank at once so
+// none waits in a collective for this one.
+int fail(int code, const std::string& text) {
+  const aisle::dist::LaunchInfo launch = aisle::dist::detect_launch();
+  const std::string who = launch.world > 1 ? "aisle: rank " + std::to_string(launch.rank) + " of " +
+                                                 std::to_string(launch.world) + ": "
+                                           : "aisle: ";
+  std::cerr << who << text << std::endl;
+  aisle::dist::abort_job(code);
+  return code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"aisle: train, evaluate and export e-commerce recommender models"};
@@ -21,17 +39,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   } catch (const aisle::train::TrainingDiverged& e) {
-    std::cerr << "aisle: " << e.what() << "\n";
-    return 1;
+    return fail(1, e.what());
   } catch (const aisle::DataError& e) {
-    std::cerr << "aisle: data error: " << e.what() << "\n";
-    return 3;
+    return fail(3, std::string("data error: ") + e.what());
+  } catch (const aisle::dist::CollectiveTimeout& e) {
+    return fail(1, std::string("error: ") + e.what());
   } catch (const aisle::Error& e) {
-    std::cerr << "aisle: error: " << e.what() << "\n";
-    return 2;
+    return fail(2, std::string("error: ") + e.what());
   } catch (const std::exception& e) {
-    std::cerr << "aisle: internal error: " << e.what() << "\n";
-    return 1;
+    return fail(1, std::string("internal error: ") + e.what());
   }
   return status;
 }

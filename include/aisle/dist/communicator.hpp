@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "aisle/core/device.hpp"
+#include "aisle/core/error.hpp"
 #include "aisle/tensor/tensor.hpp"
 
 // Collectives between the ranks of one training job. The trainer and the models talk only to
@@ -48,5 +50,36 @@ class Communicator {
 // One process, world size 1: every collective is the identity (a copy where a new tensor is
 // returned, so callers may write into results without touching their inputs).
 std::unique_ptr<Communicator> make_local_communicator();
+
+// A collective that did not complete within the timeout: a peer failed, was killed or hangs.
+class CollectiveTimeout : public Error {
+ public:
+  using Error::Error;
+};
+
+// MPI_COMM_WORLD of an mpirun/srun job (MPI is initialised on first use and finalised at exit).
+// Any tensor device (CUDA tensors are staged through the host). Every collective first checks that
+// all ranks called the same one with the same shapes, and throws CollectiveTimeout after
+// `timeout_s` seconds of waiting.
+std::unique_ptr<Communicator> make_mpi_communicator(double timeout_s);
+// NCCL over the GPUs of an MPI job: rank 0 makes the unique id and MPI broadcasts it; tensors
+// must be on `device` (the rank's GPU). Throws when the build has no CUDA or NCCL.
+std::unique_ptr<Communicator> make_nccl_communicator(Device device, double timeout_s);
+
+// The job this process was launched into, from the launcher's environment (OpenMPI's mpirun,
+// MPICH/Hydra's PMI, Slurm's srun), before MPI is initialised.
+struct LaunchInfo {
+  int rank = 0, world = 1, local_rank = 0;
+  std::string launcher = "none";  // "mpirun", "pmi", "srun" or "none"
+};
+LaunchInfo detect_launch();
+
+// dist.backend: local | mpi | nccl, or auto (mpi on the CPU, nccl on CUDA, when the launcher
+// started more than one rank; local otherwise).
+std::unique_ptr<Communicator> make_communicator(const std::string& backend, Device device, double timeout_s);
+
+// After a fatal error on this rank: ends every rank of the job at once (MPI_Abort) so none waits
+// in a collective for it. Returns only when the process is not part of a multi-rank MPI job.
+void abort_job(int exit_code);
 
 }  // namespace aisle::dist

@@ -39,9 +39,10 @@ class Recipe {
   const std::string& origin() const { return origin_; }
 
   // Every active key with its value, nested, in schema order; loading it again gives the same recipe.
-  std::string resolved_yaml() const;
-  // sha256 (hex) of resolved_yaml(): identifies the recipe in summaries and checkpoints.
-  std::string digest() const;
+  // `except_section` ("dist") leaves out the keys under that top-level section.
+  std::string resolved_yaml(const std::string& except_section = "") const;
+  // sha256 (hex) of resolved_yaml(except_section): identifies the recipe in summaries and checkpoints.
+  std::string digest(const std::string& except_section = "") const;
 
   struct Value;  // parsed value + where it came from (defined in src/recipe/recipe.cpp)
 

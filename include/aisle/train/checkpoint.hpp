@@ -13,6 +13,12 @@
 // (io::ArtifactWriter: written beside, then renamed into place; manifest.json with the sha256 of
 // every file) holding the model's state() as weights.safetensors and the trainer's position as
 // trainer.json, so a half-written checkpoint is never seen and a damaged one is refused.
+//
+// On several ranks, replicated state goes into that directory once (rank 0) and each rank's
+// row-sharded state into RUN_DIR/checkpoints/.shards/NAME/rank-RRRRR/ (written first, so the main
+// directory, renamed into place last, only ever names complete shards); sharding.json there
+// records the world size and each sharded tensor's rows. Reading re-cuts the rows for any other
+// world size, or assembles whole tensors (eval/export on one process).
 namespace aisle::train {
 
 // Where the trainer is: enough to continue exactly.
@@ -36,14 +42,19 @@ struct LoadedCheckpoint {
   std::map<std::string, Tensor> state;  // the model's state(), memory-mapped
 };
 
-// Writes DIR atomically (replacing an existing DIR). `name` is "epoch-..." or "best".
+// Writes DIR atomically (replacing an existing DIR). `name` is "epoch-..." or "best". With a
+// communicator of several ranks it is a collective: every rank calls it.
 std::filesystem::path write_checkpoint(const std::filesystem::path& checkpoints_dir, const std::string& name,
-                                       const Model& model, const TrainerPosition& position);
+                                       const Model& model, const TrainerPosition& position,
+                                       dist::Communicator* comm = nullptr);
 std::string checkpoint_name(int64_t epoch, int64_t step);
 // The latest "epoch-*" checkpoint, if any.
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& checkpoints_dir);
 // Verifies checksums and reads; throws aisle::ArtifactError naming the file that is wrong.
-LoadedCheckpoint read_checkpoint(const std::filesystem::path& dir);
+// Tensors named in `cut_for` come back as that rank's rows (RowSharding), every other tensor whole,
+// whatever the world size the checkpoint was written with.
+LoadedCheckpoint read_checkpoint(const std::filesystem::path& dir,
+                                 const std::map<std::string, dist::RowSharding>& cut_for = {});
 // Removes "epoch-*" checkpoints beyond the newest `keep`.
 void prune_checkpoints(const std::filesystem::path& checkpoints_dir, int64_t keep);
 

@@ -4,11 +4,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "aisle/core/device.hpp"
 #include "aisle/data/interactions.hpp"
 #include "aisle/data/user_index.hpp"
 #include "aisle/dist/communicator.hpp"
+#include "aisle/dist/sharding.hpp"
 #include "aisle/recipe/recipe.hpp"
 #include "aisle/tensor/tensor.hpp"
 
@@ -48,7 +50,10 @@ struct TrainingData {
 struct ModelContext {
   Device device = Device::cpu();
   uint64_t seed = 0;                      // the recipe's seed: initial weights and sampler streams
-  dist::Communicator* comm = nullptr;     // never null in setup(); world size 1 for now
+  // Never null in setup(). With world size > 1 every rank runs the same calls in the same order
+  // (setup, train_steps, state, weights, ...); a model that cannot train on several ranks throws
+  // from setup() naming the model.
+  dist::Communicator* comm = nullptr;
 };
 
 // What a model reports after each step. `loss` is the mean loss over the step's examples (NaN
@@ -71,6 +76,10 @@ class Model {
   virtual Feedback feedback() const = 0;
   // False for models fitted in one pass (popularity, item-kNN): the trainer runs one epoch.
   virtual bool iterative() const { return true; }
+  // True for models that split their work over the ranks of ModelContext.comm (data parallel,
+  // sharded tables). The trainer refuses to start the others on several ranks rather than let
+  // every rank repeat the whole job.
+  virtual bool trains_on_ranks() const { return false; }
 
   // Reads model.* and the train.* keys the model uses; throws aisle::Error naming the key
   // (recipe.where(key)) for values that are valid alone but not together.
@@ -83,20 +92,28 @@ class Model {
   virtual void train_steps(int64_t epoch, int64_t first_step, const StepFn& on_step) = 0;
 
   // Scores of every item for users (i64 [B] on device()) -> f32 [B, num_items] on device(), a
-  // fresh tensor (the evaluator masks it in place). Higher is better.
+  // fresh tensor (the evaluator masks it in place). Higher is better. On several ranks the trainer
+  // evaluates a serving copy made from weights(), so a sharded model need not score.
   virtual Tensor score_users(const Tensor& users) const = 0;
   // Predicted values for (user, item) pairs, i64 [n] each on device() -> f32 [n]. Only ratings
   // models implement it; the default throws.
   virtual Tensor predict(const Tensor& users, const Tensor& items) const;
 
-  // Checkpoints: every tensor train_steps depends on (scalars as 0-d or [1] tensors).
+  // Checkpoints: every tensor train_steps depends on (scalars as 0-d or [1] tensors). On several
+  // ranks, this rank's part: replicated tensors whole, row-sharded tensors as the local rows.
   virtual std::map<std::string, Tensor> state() const = 0;
-  // After setup() with the same data and recipe; throws aisle::Error naming a missing or
-  // mis-shaped tensor.
+  // The state() entries that are row-sharded over the ranks (absent: replicated, the same on every
+  // rank). The trainer saves one state per rank with these descriptions and re-cuts the sharded
+  // tensors when a run resumes on another number of ranks.
+  virtual std::map<std::string, dist::RowSharding> state_sharding() const { return {}; }
+  // After setup() with the same data and recipe: tensors shaped as state() gives them on this rank
+  // (sharded entries already re-cut for it). Throws aisle::Error naming a missing or mis-shaped
+  // tensor.
   virtual void load_state(const std::map<std::string, Tensor>& state) = 0;
 
   // Serving: what score_users/predict need (no optimizer moments), written to
-  // weights.safetensors by export.
+  // weights.safetensors by export. Always whole tables: on several ranks this is a collective
+  // (every rank calls it; sharded tables are gathered) and the result is the same on every rank.
   virtual std::map<std::string, Tensor> weights() const = 0;
   // Restores a model for serving from weights() of an exported artifact (CPU tensors, possibly
   // memory-mapped), without configure/setup. Throws aisle::ArtifactError naming a missing or
@@ -108,6 +125,9 @@ class Model {
   // Named sizes: "users", "items", "factors", ... (for manifests).
   virtual std::map<std::string, int64_t> dimensions() const = 0;
   virtual Device device() const = 0;
+  // Lines describing how the model is spread over the ranks (the embedding plan), printed at start;
+  // empty on one rank or for models that only replicate.
+  virtual std::vector<std::string> distribution_notes() const { return {}; }
 };
 
 }  // namespace aisle::train

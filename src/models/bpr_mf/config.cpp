@@ -43,6 +43,8 @@ Config Config::from_recipe(const recipe::Recipe& r) {
   c.negatives = r.integer("train.negatives");
   c.negative_sampling = r.string("train.negative_sampling");
   c.popularity_alpha = r.number("train.popularity_alpha");
+  c.embeddings = r.string("dist.embeddings");
+  c.memory_per_rank_gib = r.number("dist.memory_per_rank_gib");
   AISLE_CHECK(c.lr > 0, r.where("train.lr"), ": train.lr must be positive, got ", c.lr);
   return c;
 }

@@ -18,6 +18,10 @@ struct Config {
   int64_t negatives = 1;           // per positive
   std::string negative_sampling = "uniform";  // uniform | popularity
   double popularity_alpha = 0.75;
+  // On several ranks (dist.*): auto | replicated | sharded, and the planner's budget (0: half of
+  // the device's or host's memory).
+  std::string embeddings = "auto";
+  double memory_per_rank_gib = 0;
 
   static Config from_recipe(const recipe::Recipe& recipe);
   std::string to_json() const;

@@ -53,32 +53,36 @@ void BprMf::configure(const recipe::Recipe& recipe) {
 
 void BprMf::setup(const train::TrainingData& data, const train::ModelContext& ctx) {
   AISLE_CHECK(configured_, "bpr: setup() before configure()");
-  AISLE_CHECK(ctx.comm == nullptr || ctx.comm->world_size() == 1, "bpr: training on ", ctx.comm->world_size(),
-              " ranks is not supported yet (world size 1 only)");
+  AISLE_CHECK(ctx.comm != nullptr, "bpr: ModelContext.comm is not set");
   AISLE_CHECK(data.train.size() > 0, "bpr: the training split has no interactions");
   AISLE_CHECK(data.train_index != nullptr, "bpr: TrainingData.train_index is not set");
   device_ = ctx.device;
   seed_ = ctx.seed;
   num_users_ = data.num_users;
   num_items_ = data.num_items;
-  // Drawn on the host so a CPU and a CUDA run start from the same numbers.
+  plan_tables(ctx);
+  // Drawn whole on the host, so a CPU and a CUDA run, and every number of ranks, start from the
+  // same numbers; a sharded table keeps this rank's rows.
   Generator gen(ctx.seed);
-  auto table = [&](int64_t rows, const char* name) {
-    return sparse_parameter(nn::init::normal({rows, config_.factors}, config_.init_std, gen).to(device_), name);
+  auto table = [&](int64_t rows, bool sharded, const dist::RowSharding& sharding, const char* name) {
+    Tensor whole = nn::init::normal({rows, config_.factors}, config_.init_std, gen);
+    return sparse_parameter(initial_table(std::move(whole), sharded, sharding).to(device_), name);
   };
-  params_.user_factors = table(num_users_, "user_factors");
-  params_.item_factors = table(num_items_, "item_factors");
+  params_.user_factors = table(num_users_, shard_users_, user_sharding_, "user_factors");
+  params_.item_factors = table(num_items_, shard_items_, item_sharding_, "item_factors");
   std::vector<std::pair<std::string, Tensor>> tables{{"user_factors", params_.user_factors.value()},
                                                      {"item_factors", params_.item_factors.value()}};
   params_.item_bias = Var();
   if (config_.item_bias) {
-    params_.item_bias = sparse_parameter(Tensor::zeros({num_items_}, DType::f32, device_), "item_bias");
+    const int64_t rows = shard_items_ ? item_sharding_.local_rows() : num_items_;
+    params_.item_bias = sparse_parameter(Tensor::zeros({rows}, DType::f32, device_), "item_bias");
     tables.emplace_back("item_bias", params_.item_bias.value());
   }
   optimizer_ = std::make_unique<RowOptimizer>(config_.optimizer, config_.lr, std::move(tables));
 
   train_ = data.train;
-  batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_});
+  batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_,
+                                                            .rank = rank_, .world_size = world_});
   if (config_.negative_sampling == "popularity")
     negatives_.emplace(
         data::NegativeSampler::popularity(data.train_index, data::item_counts(train_), config_.popularity_alpha));
@@ -96,10 +100,22 @@ int64_t BprMf::steps_per_epoch() const {
 }
 
 BatchIds BprMf::batch_ids(int64_t epoch, int64_t step) {
+  int64_t global_size = 0;
+  return rank_batch(epoch, step, global_size);
+}
+
+BatchIds BprMf::rank_batch(int64_t epoch, int64_t step, int64_t& global_size) {
   check_ready("training");
   if (batches_->epoch() != epoch) batches_->set_epoch(epoch);
-  const data::InteractionBatch b = data::gather_batch(train_, batches_->batch(step));
-  // Keyed by dataset row, so a row's negatives in an epoch do not depend on its batch.
+  data::InteractionBatch b = data::gather_batch(train_, batches_->batch(step));
+  global_size = b.global_size;
+  if (b.valid < b.rows.numel()) {  // padding of a short last share: not trained on
+    b.rows = b.rows.rows(0, b.valid).clone();
+    b.users = b.users.rows(0, b.valid).clone();
+    b.items = b.items.rows(0, b.valid).clone();
+  }
+  // Keyed by dataset row, so a row's negatives in an epoch depend neither on its batch nor on the
+  // rank that trains it.
   const Tensor negatives = negatives_->sample(b.users, config_.negatives, seed_,
                                               data::sampler_stream(data::SamplerPurpose::negatives,
                                                                    static_cast<uint64_t>(epoch)),
@@ -109,26 +125,32 @@ BatchIds BprMf::batch_ids(int64_t epoch, int64_t step) {
 
 bool BprMf::fused() const { return kernel_ != Kernel::autograd; }
 
+Gradients BprMf::backward(const Params& params, const BatchIds& ids) const {
+  if (!fused()) return autograd_backward(params, ids, config_.reg);
+  if (device_.is_cuda()) return fused_backward_cuda(params, ids, config_.reg);
+  return fused_backward_cpu(params, ids, config_.reg);
+}
+
 void BprMf::train_steps(int64_t epoch, int64_t first_step, const train::StepFn& on_step) {
   check_ready("train_steps()");
   const int64_t steps = steps_per_epoch();
   AISLE_CHECK(first_step >= 0 && first_step <= steps, "bpr: first_step ", first_step, " is outside [0, ", steps, "]");
-  const bool use_fused = fused();
   for (int64_t s = first_step; s < steps; ++s) {
-    BatchIds ids = batch_ids(epoch, s);
-    const int64_t examples = ids.users.numel();
-    if (device_.is_cuda()) ids = {ids.users.to(device_), ids.items.to(device_), ids.negatives.to(device_)};
+    int64_t global_size = 0;
+    const BatchIds ids = rank_batch(epoch, s, global_size);
     Gradients g;
-    if (!use_fused) g = autograd_backward(params_, ids, config_.reg);
-    else if (device_.is_cuda()) g = fused_backward_cuda(params_, ids, config_.reg);
-    else g = fused_backward_cpu(params_, ids, config_.reg);
+    if (distributed()) g = distributed_gradients(ids, global_size);
+    else if (device_.is_cuda()) g = backward(params_, {ids.users.to(device_), ids.items.to(device_), ids.negatives.to(device_)});
+    else g = backward(params_, ids);
     optimizer_->step(g.rows);
-    if (!on_step(train::StepReport{.step = s, .steps = steps, .loss = g.loss, .examples = examples})) return;
+    if (!on_step(train::StepReport{.step = s, .steps = steps, .loss = g.loss, .examples = global_size})) return;
   }
 }
 
 Tensor BprMf::score_users(const Tensor& users) const {
   AISLE_CHECK(params_.user_factors.defined(), "bpr: score_users() needs setup() or load_weights() first");
+  AISLE_CHECK(world_ == 1 || !(shard_users_ || shard_items_), "bpr: score_users() on a row-sharded model: evaluate ",
+              "a serving copy made from weights()");
   NoGradGuard no_grad;
   Tensor scores = ops::matmul(ops::gather_rows(params_.user_factors.value(), users), params_.item_factors.value(),
                               false, true);
@@ -147,17 +169,32 @@ Tensor BprMf::score_users(const Tensor& users) const {
 
 std::map<std::string, Tensor> BprMf::weights() const {
   AISLE_CHECK(params_.user_factors.defined(), "bpr: weights() needs setup() or load_weights() first");
-  std::map<std::string, Tensor> w{{"user_factors", params_.user_factors.value()},
-                                  {"item_factors", params_.item_factors.value()}};
-  if (params_.item_bias.defined()) w.emplace("item_bias", params_.item_bias.value());
+  std::map<std::string, Tensor> w{{"user_factors", whole_table(params_.user_factors, shard_users_, user_sharding_)},
+                                  {"item_factors", whole_table(params_.item_factors, shard_items_, item_sharding_)}};
+  if (params_.item_bias.defined())
+    w.emplace("item_bias", whole_table(params_.item_bias, shard_items_, item_sharding_));
   return w;
 }
 
 std::map<std::string, Tensor> BprMf::state() const {
   check_ready("state()");
-  std::map<std::string, Tensor> s = weights();
+  std::map<std::string, Tensor> s{{"user_factors", params_.user_factors.value()},
+                                  {"item_factors", params_.item_factors.value()}};
+  if (params_.item_bias.defined()) s.emplace("item_bias", params_.item_bias.value());
   for (const auto& [name, tensor] : optimizer_->state()) s.emplace(kOptimizerPrefix + name, tensor);
   return s;
+}
+
+std::map<std::string, dist::RowSharding> BprMf::state_sharding() const {
+  check_ready("state_sharding()");
+  std::map<std::string, dist::RowSharding> out;
+  for (const auto& [name, tensor] : state()) {
+    std::string table = name.rfind(kOptimizerPrefix, 0) == 0 ? name.substr(std::string(kOptimizerPrefix).size()) : name;
+    table = table.substr(0, table.find('.'));
+    if (table == "user_factors" && shard_users_) out.emplace(name, user_sharding_);
+    if ((table == "item_factors" || table == "item_bias") && shard_items_) out.emplace(name, item_sharding_);
+  }
+  return out;
 }
 
 void BprMf::load_state(const std::map<std::string, Tensor>& state) {
@@ -166,9 +203,9 @@ void BprMf::load_state(const std::map<std::string, Tensor>& state) {
   for (const auto& [name, tensor] : state)
     AISLE_CHECK(mine.count(name) != 0, "bpr: state tensor '", name, "' is not part of this model (",
                 config_.optimizer, " optimizer, item_bias ", config_.item_bias ? "on" : "off", ")");
-  std::vector<std::pair<std::string, Tensor>> weights;
-  for (const auto& [name, tensor] : this->weights())
-    weights.emplace_back(name, expect_weight(state, name, tensor.shape(), /*artifact=*/false));
+  std::vector<std::pair<std::string, Tensor>> tables;
+  for (const char* name : {"user_factors", "item_factors", "item_bias"})
+    if (mine.count(name)) tables.emplace_back(name, expect_weight(state, name, mine.at(name).shape(), false));
   std::vector<std::pair<std::string, Tensor>> optimizer_state;
   for (const auto& [name, tensor] : optimizer_->state()) {
     const auto it = state.find(kOptimizerPrefix + name);
@@ -176,7 +213,7 @@ void BprMf::load_state(const std::map<std::string, Tensor>& state) {
     optimizer_state.emplace_back(name, it->second);
   }
   optimizer_->load_state(optimizer_state);  // validates everything before changing anything
-  for (auto& [name, tensor] : weights) {
+  for (auto& [name, tensor] : tables) {
     Tensor target = mine.at(name);
     target.copy_(tensor);
   }
@@ -199,6 +236,11 @@ void BprMf::load_weights(const std::map<std::string, Tensor>& weights, Device de
   config_.factors = factors;
   config_.item_bias = bias;
   params_ = Params{Var(p.to(device)), Var(q.to(device)), bias ? Var(b.to(device)) : Var()};
+  comm_ = nullptr;
+  world_ = 1;
+  rank_ = 0;
+  shard_users_ = shard_items_ = false;
+  notes_.clear();
   optimizer_.reset();
   batches_.reset();
   negatives_.reset();

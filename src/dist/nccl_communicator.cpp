@@ -1,0 +1,242 @@
+// The NCCL backend: collectives between the GPUs of an MPI job, on Aisle's stream of each device.
+// MPI bootstraps it (rank 0's unique id is broadcast), checks that ranks agree on each call, and
+// carries all_to_all_v's row counts; the tensors themselves never leave the GPU. Waits poll the
+// stream and NCCL's asynchronous error so that a dead peer ends the job after dist.timeout_s with
+// a message (the communicator is aborted) instead of a hang.
+#include "aisle/dist/communicator.hpp"
+
+#if AISLE_WITH_NCCL && AISLE_WITH_MPI
+#include <nccl.h>
+
+#include <chrono>
+#include <thread>
+
+#include "aisle/core/error.hpp"
+#include "src/device/cuda_context.hpp"
+#include "src/dist/mpi_runtime.hpp"
+
+namespace aisle::dist {
+namespace {
+
+using detail::check_mpi;
+using Op = detail::CollectiveOp;
+
+void check_nccl(ncclResult_t status, const char* call) {
+  if (status == ncclSuccess) return;
+  throw Error(aisle::detail::concat(call, " failed: ", ncclGetErrorString(status)));
+}
+
+ncclDataType_t nccl_type(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return ncclFloat32;
+    case DType::f64: return ncclFloat64;
+    case DType::bf16: return ncclBfloat16;
+    case DType::f16: return ncclFloat16;
+    case DType::i32: return ncclInt32;
+    case DType::i64: return ncclInt64;
+    case DType::u8: return ncclUint8;
+  }
+  throw Error("nccl: unknown dtype");
+}
+
+ncclRedOp_t nccl_op(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::sum: return ncclSum;
+    case ReduceOp::max: return ncclMax;
+    case ReduceOp::min: return ncclMin;
+  }
+  return ncclSum;
+}
+
+class NcclCommunicator final : public Communicator {
+ public:
+  NcclCommunicator(Device device, double timeout_s) : device_(device), timeout_s_(timeout_s) {
+    detail::ensure_mpi_initialized();
+    check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &mpi_), "MPI_Comm_dup");
+    MPI_Comm_set_errhandler(mpi_, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(mpi_, &rank_);
+    MPI_Comm_size(mpi_, &world_);
+    cuda::use_device(device_.index);
+    stream_ = cuda::stream(device_.index);
+    ncclUniqueId id;
+    if (rank_ == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
+    MPI_Request request;
+    check_mpi(MPI_Ibcast(&id, sizeof id, MPI_BYTE, 0, mpi_, &request), "MPI_Ibcast");
+    detail::wait_for(request, timeout_s_, rank_, world_, "nccl: broadcasting the unique id");
+    check_nccl(ncclCommInitRank(&nccl_, world_, id, rank_), "ncclCommInitRank");
+  }
+  ~NcclCommunicator() override {
+    if (nccl_) ncclCommDestroy(nccl_);
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Comm_free(&mpi_);
+  }
+
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_; }
+  std::string backend() const override { return "nccl"; }
+
+  void all_reduce(Tensor& t, ReduceOp op) override {
+    Tensor d = on_device(t, "all_reduce");
+    detail::agree_on_collective(mpi_, Op::all_reduce, d, 0, false, timeout_s_);
+    check_nccl(ncclAllReduce(d.raw_data(), d.raw_data(), static_cast<size_t>(d.numel()), nccl_type(d.dtype()),
+                             nccl_op(op), nccl_, stream_), "ncclAllReduce");
+    wait("all_reduce");
+    if (!d.shares_storage(t)) t.copy_(d);
+  }
+
+  void broadcast(Tensor& t, int root) override {
+    Tensor d = on_device(t, "broadcast");
+    AISLE_CHECK(root >= 0 && root < world_, "broadcast: root ", root, " is not a rank of a world of size ", world_);
+    detail::agree_on_collective(mpi_, Op::broadcast, d, root, false, timeout_s_);
+    check_nccl(ncclBroadcast(d.raw_data(), d.raw_data(), static_cast<size_t>(d.numel()), nccl_type(d.dtype()), root,
+                             nccl_, stream_), "ncclBroadcast");
+    wait("broadcast");
+    if (!d.shares_storage(t)) t.copy_(d);
+  }
+
+  Tensor all_gather(const Tensor& input) override {
+    const Tensor t = on_device(input, "all_gather");
+    AISLE_CHECK(t.dim() >= 1, "all_gather: needs a tensor with a leading axis");
+    detail::agree_on_collective(mpi_, Op::all_gather, t, 0, false, timeout_s_);
+    Shape shape = t.shape();
+    shape[0] *= world_;
+    Tensor out = Tensor::empty(shape, t.dtype(), device_);
+    check_nccl(ncclAllGather(t.raw_data(), out.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()), nccl_,
+                             stream_), "ncclAllGather");
+    wait("all_gather");
+    return out.to(input.device());
+  }
+
+  Tensor reduce_scatter(const Tensor& input, ReduceOp op) override {
+    const Tensor t = on_device(input, "reduce_scatter");
+    AISLE_CHECK(t.dim() >= 1 && t.size(0) % world_ == 0, "reduce_scatter: the leading axis of ", t.describe(),
+                " is not a multiple of the world size ", world_);
+    detail::agree_on_collective(mpi_, Op::reduce_scatter, t, 0, false, timeout_s_);
+    Shape shape = t.shape();
+    shape[0] /= world_;
+    Tensor out = Tensor::empty(shape, t.dtype(), device_);
+    check_nccl(ncclReduceScatter(t.raw_data(), out.raw_data(), static_cast<size_t>(out.numel()), nccl_type(t.dtype()),
+                                 nccl_op(op), nccl_, stream_), "ncclReduceScatter");
+    wait("reduce_scatter");
+    return out.to(input.device());
+  }
+
+  Received all_to_all_v(const Tensor& input, const std::vector<int64_t>& send_rows) override {
+    const Tensor send = on_device(input, "all_to_all_v");
+    AISLE_CHECK(send.dim() >= 1, "all_to_all_v: needs a tensor with a leading axis");
+    int64_t total = 0;
+    for (const int64_t r : send_rows) {
+      AISLE_CHECK(r >= 0, "all_to_all_v: negative row count ", r);
+      total += r;
+    }
+    AISLE_CHECK(static_cast<int>(send_rows.size()) == world_ && total == send.size(0), "all_to_all_v: send_rows must "
+                "list one count per rank (world size ", world_, ") summing to send.size(0) = ", send.size(0));
+    detail::agree_on_collective(mpi_, Op::all_to_all_v, send, 0, /*rows_may_differ=*/true, timeout_s_);
+    std::vector<int64_t> rows_from(static_cast<size_t>(world_));
+    MPI_Request request;
+    check_mpi(MPI_Ialltoall(send_rows.data(), 1, MPI_INT64_T, rows_from.data(), 1, MPI_INT64_T, mpi_, &request),
+              "MPI_Ialltoall");
+    detail::wait_for(request, timeout_s_, rank_, world_, "all_to_all_v (row counts)");
+    int64_t got = 0;
+    for (const int64_t r : rows_from) got += r;
+    Shape shape = send.shape();
+    shape[0] = got;
+    Tensor out = Tensor::empty(shape, send.dtype(), device_);
+    Shape row_shape(send.shape().begin() + 1, send.shape().end());
+    const size_t row_elems = static_cast<size_t>(shape_numel(row_shape));
+    const size_t elem = dtype_size(send.dtype());
+    const char* in = static_cast<const char*>(send.raw_data());
+    char* recv = static_cast<char*>(out.raw_data());
+    // NCCL has no all-to-all-v: grouped point-to-point sends and receives, one pair per peer.
+    check_nccl(ncclGroupStart(), "ncclGroupStart");
+    size_t sent = 0, received = 0;
+    for (int peer = 0; peer < world_; ++peer) {
+      const size_t n_send = static_cast<size_t>(send_rows[peer]) * row_elems;
+      const size_t n_recv = static_cast<size_t>(rows_from[peer]) * row_elems;
+      if (n_send) check_nccl(ncclSend(in + sent * elem, n_send, nccl_type(send.dtype()), peer, nccl_, stream_), "ncclSend");
+      if (n_recv) check_nccl(ncclRecv(recv + received * elem, n_recv, nccl_type(send.dtype()), peer, nccl_, stream_),
+                             "ncclRecv");
+      sent += n_send;
+      received += n_recv;
+    }
+    check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+    wait("all_to_all_v");
+    return Received{out.to(input.device()), rows_from};
+  }
+
+  void barrier() override {
+    wait("barrier");
+    detail::agree_on_collective(mpi_, Op::barrier, Tensor(), 0, false, timeout_s_);
+    MPI_Request request;
+    check_mpi(MPI_Ibarrier(mpi_, &request), "MPI_Ibarrier");
+    detail::wait_for(request, timeout_s_, rank_, world_, "barrier");
+  }
+
+ private:
+  // NCCL moves device memory: host tensors (scalars, counters) are staged through this rank's GPU,
+  // and results go back to the caller's device. A tensor on another GPU is a mistake.
+  Tensor on_device(const Tensor& t, const char* what) const {
+    AISLE_CHECK(t.defined(), what, ": undefined tensor");
+    AISLE_CHECK(!t.is_cuda() || t.device() == device_, "nccl ", what, ": the tensor ", t.describe(),
+                " is not on this rank's device ", device_.str());
+    return t.to(device_);
+  }
+
+  // Completes the stream's collective or, after the timeout or on NCCL's asynchronous error,
+  // aborts the communicator (which frees the kernels waiting for a dead peer) and throws.
+  void wait(const char* what) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(timeout_s_));
+    for (int polls = 0;; ++polls) {
+      const cudaError_t state = cudaStreamQuery(stream_);
+      if (state == cudaSuccess) return;
+      if (state != cudaErrorNotReady) AISLE_CUDA_CHECK(state);
+      ncclResult_t async = ncclSuccess;
+      check_nccl(ncclCommGetAsyncError(nccl_, &async), "ncclCommGetAsyncError");
+      const bool late = Clock::now() > deadline;
+      if (async != ncclSuccess || late) {
+        ncclCommAbort(nccl_);
+        nccl_ = nullptr;
+        if (late)
+          throw CollectiveTimeout(aisle::detail::concat("rank ", rank_, " of ", world_, ": nccl ", what,
+                                                 " did not complete within ", timeout_s_, " s (dist.timeout_s): another "
+                                                 "rank failed, was killed or is stuck; ending the job"));
+        throw Error(aisle::detail::concat("rank ", rank_, " of ", world_, ": nccl ", what, " failed: ",
+                                   ncclGetErrorString(async)));
+      }
+      if (polls > 1000) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+
+  Device device_;
+  double timeout_s_;
+  MPI_Comm mpi_ = MPI_COMM_NULL;
+  ncclComm_t nccl_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+  int rank_ = 0, world_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_nccl_communicator(Device device, double timeout_s) {
+  AISLE_CHECK(device.is_cuda(), "nccl: needs a CUDA device, got ", device.str());
+  AISLE_CHECK(timeout_s > 0, "nccl: the collective timeout must be positive, got ", timeout_s);
+  return std::make_unique<NcclCommunicator>(device, timeout_s);
+}
+
+}  // namespace aisle::dist
+
+#else
+
+#include "aisle/core/error.hpp"
+
+namespace aisle::dist {
+std::unique_ptr<Communicator> make_nccl_communicator(Device device, double) {
+  AISLE_CHECK(device.is_cuda(), "nccl: needs a CUDA device, got ", device.str());
+  throw Error("dist.backend nccl: this build of aisle has no NCCL (it needs the CUDA backend, the toolkit's NCCL and "
+              "MPI for the bootstrap); use dist.backend mpi");
+}
+}  // namespace aisle::dist
+#endif

@@ -83,4 +83,11 @@ InteractionBatch gather_batch(const Interactions& x, const Batch& batch) {
   return out;
 }
 
+InteractionBatch gather_valid_rows(const Interactions& x, const Batch& batch) {
+  if (batch.valid == batch.rows.numel()) return gather_batch(x, batch);
+  Batch real = batch;
+  real.rows = batch.rows.rows(0, batch.valid).clone();
+  return gather_batch(x, real);
+}
+
 }  // namespace aisle::data

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The same BPR recipe on 1, 2 and 4 ranks (mpirun on CPU ranks), end to end through `aisle train`:
-#   - 2 and 4 ranks, replicated or row-sharded tables, reach the one-process parameters;
+#   - 2 and 4 ranks, replicated or row-sharded tables, reach the one-process parameters (and so
+#     does LightGCN on 4 ranks, whose dense gradients are all-reduced);
 #   - a run checkpointed on 4 sharded ranks resumes on 2 ranks (re-cut shards) to the same end,
 #     and `aisle export` on one process assembles the whole model from the shards, bit for bit;
 #   - a rank killed mid-run ends the job promptly with mpirun's message.
@@ -39,6 +40,11 @@ same "$work/one/artifact" "$work/four-sharded/artifact" "$tolerance" "4 sharded 
 same "$work/two/artifact" "$work/two-sharded/artifact" "$tolerance" "sharded = replicated on 2 ranks"
 [[ -d "$work/four-sharded/checkpoints/.shards/epoch-0002-step-00000000/rank-00003" ]] ||
   { echo "FAILED: no per-rank shard of the 4-rank checkpoint"; exit 1; }
+
+# LightGCN: data parallel with dense gradients all-reduced in buckets.
+train lightgcn-one 1 replicated 2 --force --set model.type=lightgcn --set model.layers=2
+train lightgcn-four 4 replicated 2 --force --set model.type=lightgcn --set model.layers=2
+same "$work/lightgcn-one/artifact" "$work/lightgcn-four/artifact" "$tolerance" "LightGCN on 4 ranks = 1 process"
 
 # One process assembles the whole model from the 4 shards of the last checkpoint.
 "$aisle" export "$work/four-sharded" --out "$work/four-exported" --force > /dev/null

@@ -65,5 +65,8 @@ struct InteractionBatch {
   int64_t valid = 0, global_size = 0;
 };
 InteractionBatch gather_batch(const Interactions& x, const Batch& batch);
+// The same without the padding rows: only this rank's real rows (`valid` of them; global_size kept),
+// for models that normalise by global_size themselves.
+InteractionBatch gather_valid_rows(const Interactions& x, const Batch& batch);
 
 }  // namespace aisle::data

@@ -107,13 +107,9 @@ BatchIds BprMf::batch_ids(int64_t epoch, int64_t step) {
 BatchIds BprMf::rank_batch(int64_t epoch, int64_t step, int64_t& global_size) {
   check_ready("training");
   if (batches_->epoch() != epoch) batches_->set_epoch(epoch);
-  data::InteractionBatch b = data::gather_batch(train_, batches_->batch(step));
+  // Only this rank's real rows: padding of a short share is not trained on.
+  const data::InteractionBatch b = data::gather_valid_rows(train_, batches_->batch(step));
   global_size = b.global_size;
-  if (b.valid < b.rows.numel()) {  // padding of a short last share: not trained on
-    b.rows = b.rows.rows(0, b.valid).clone();
-    b.users = b.users.rows(0, b.valid).clone();
-    b.items = b.items.rows(0, b.valid).clone();
-  }
   // Keyed by dataset row, so a row's negatives in an epoch depend neither on its batch nor on the
   // rank that trains it.
   const Tensor negatives = negatives_->sample(b.users, config_.negatives, seed_,

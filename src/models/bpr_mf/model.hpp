@@ -59,7 +59,8 @@ class BprMf final : public train::Model {
   Tensor whole_table(const Var& local, bool sharded, const dist::RowSharding& sharding) const;
   // distributed_step.cpp: one step's gradients on several ranks (or sharded on one), ready for
   // the optimizer (sharded tables' rows by local id), with the global mean loss.
-  bool distributed() const { return world_ > 1 || shard_users_ || shard_items_; }
+  // One rank holds every row even when "sharded": the plain path is the same computation.
+  bool distributed() const { return world_ > 1; }
   Gradients distributed_gradients(const BatchIds& ids, int64_t global_size) const;
 
   Config config_;

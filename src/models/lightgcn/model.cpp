@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "aisle/autograd/elementwise.hpp"
 #include "aisle/autograd/grad_mode.hpp"
 #include "aisle/data/graph.hpp"
 #include "aisle/data/sampler_streams.hpp"
+#include "aisle/dist/gradient_buckets.hpp"
 #include "aisle/models/lightgcn.hpp"
 #include "aisle/nn/init.hpp"
 #include "aisle/ops/index.hpp"
@@ -61,16 +63,17 @@ void LightGcn::configure(const recipe::Recipe& recipe) {
 
 void LightGcn::setup(const train::TrainingData& data, const train::ModelContext& ctx) {
   AISLE_CHECK(configured_, "lightgcn: setup() before configure()");
-  AISLE_CHECK(ctx.comm == nullptr || ctx.comm->world_size() == 1, "lightgcn: training on ", ctx.comm->world_size(),
-              " ranks is not supported yet (world size 1 only)");
   AISLE_CHECK(data.train.size() > 0, "lightgcn: the training split has no interactions");
   AISLE_CHECK(data.train_index != nullptr, "lightgcn: TrainingData.train_index is not set");
   device_ = ctx.device;
   seed_ = ctx.seed;
+  comm_ = ctx.comm;
+  world_ = comm_ != nullptr ? comm_->world_size() : 1;
+  const int rank = comm_ != nullptr ? comm_->rank() : 0;
   num_users_ = data.num_users;
   num_items_ = data.num_items;
-  // Users then items from one generator on the host: the same numbers on every device, and the
-  // same as BPR-MF's tables for the same seed (so layers: 0 is BPR-MF without a bias).
+  // Users then items from one generator on the host: the same numbers on every device and every
+  // rank, and the same as BPR-MF's tables for the same seed (so layers: 0 is BPR-MF without a bias).
   Generator gen(ctx.seed);
   const Tensor users = nn::init::normal({num_users_, config_.factors}, config_.init_std, gen);
   const Tensor items = nn::init::normal({num_items_, config_.factors}, config_.init_std, gen);
@@ -79,7 +82,8 @@ void LightGcn::setup(const train::TrainingData& data, const train::ModelContext&
   graph_.emplace(on_device(data::bipartite_graph(*data.train_index).adjacency, device_));
 
   train_ = data.train;
-  batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_});
+  batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_,
+                                                            .rank = rank, .world_size = world_});
   negatives_.emplace(data::NegativeSampler::uniform(data.train_index));
   final_stale_ = true;
 }
@@ -99,10 +103,18 @@ int64_t LightGcn::steps_per_epoch() const {
 }
 
 BatchIds LightGcn::batch_ids(int64_t epoch, int64_t step) {
+  int64_t global_size = 0;
+  return rank_batch(epoch, step, global_size);
+}
+
+BatchIds LightGcn::rank_batch(int64_t epoch, int64_t step, int64_t& global_size) {
   check_ready("training");
   if (batches_->epoch() != epoch) batches_->set_epoch(epoch);
-  const data::InteractionBatch b = data::gather_batch(train_, batches_->batch(step));
-  // Keyed by dataset row, so a row's negatives in an epoch do not depend on its batch.
+  // Only this rank's real rows: padding of a short share is not trained on.
+  const data::InteractionBatch b = data::gather_valid_rows(train_, batches_->batch(step));
+  global_size = b.global_size;
+  // Keyed by dataset row, so a row's negatives in an epoch depend neither on its batch nor on the
+  // rank that trains it.
   const Tensor negatives = negatives_->sample(b.users, config_.negatives, seed_,
                                               data::sampler_stream(data::SamplerPurpose::negatives,
                                                                    static_cast<uint64_t>(epoch)),
@@ -116,17 +128,37 @@ void LightGcn::train_steps(int64_t epoch, int64_t first_step, const train::StepF
   AISLE_CHECK(first_step >= 0 && first_step <= steps, "lightgcn: first_step ", first_step, " is outside [0, ", steps,
               "]");
   for (int64_t s = first_step; s < steps; ++s) {
-    BatchIds ids = batch_ids(epoch, s);
-    const int64_t examples = ids.users.numel();
-    if (device_.is_cuda()) ids = {ids.users.to(device_), ids.items.to(device_), ids.negatives.to(device_)};
-    Var loss = batch_loss(*graph_, ego_, config_.layers, ids, config_.reg);
-    loss.backward();
+    int64_t global_size = 0;
+    const BatchIds ids = rank_batch(epoch, s, global_size);
+    const double loss = step_gradient(ids, global_size);
     optimizer_->step();
     optimizer_->zero_grad();
     final_stale_ = true;
-    const double value = loss.value().to(Device::cpu()).to(DType::f64).item<double>();
-    if (!on_step(train::StepReport{.step = s, .steps = steps, .loss = value, .examples = examples})) return;
+    if (!on_step(train::StepReport{.step = s, .steps = steps, .loss = loss, .examples = global_size})) return;
   }
+}
+
+// Each rank runs the whole propagation (the graph is replicated) on its share of the batch, with
+// the loss scaled by valid / global_size so that the shares' losses and gradients add up to the
+// one-process ones. The ego gradient is dense — propagation reaches rows beyond the batch — so
+// it is summed over the ranks whole, and every rank then takes the same Adam step.
+double LightGcn::step_gradient(const BatchIds& ids, int64_t global_size) {
+  const int64_t valid = ids.users.numel();
+  double loss_value = 0;
+  if (valid > 0) {
+    const BatchIds on_device = device_.is_cuda()
+                                   ? BatchIds{ids.users.to(device_), ids.items.to(device_), ids.negatives.to(device_)}
+                                   : ids;
+    Var loss = batch_loss(*graph_, ego_, config_.layers, on_device, config_.reg);
+    if (valid != global_size) loss = loss * (static_cast<double>(valid) / static_cast<double>(global_size));
+    loss.backward();
+    loss_value = loss.value().to(Device::cpu()).to(DType::f64).item<double>();
+  }
+  if (world_ == 1) return loss_value;
+  // A rank without real rows (a short last batch) still joins the collectives, with nothing to add.
+  if (!ego_.grad().defined()) ego_.set_grad(Tensor::zeros(ego_.shape(), ego_.value().dtype(), device_));
+  dist::all_reduce_gradients(*comm_, {ego_.grad()});
+  return comm_->all_reduce_scalar(loss_value);
 }
 
 void LightGcn::refresh_final() const {
@@ -202,6 +234,8 @@ void LightGcn::load_weights(const std::map<std::string, Tensor>& weights, Device
   final_items_ = q.to(device);
   final_stale_ = false;  // there is no graph to propagate over: the exported tables are final
   graph_.reset();
+  comm_ = nullptr;  // a served model trains no more
+  world_ = 1;
   optimizer_.reset();
   batches_.reset();
   negatives_.reset();

@@ -17,6 +17,9 @@ class LightGcn final : public train::Model {
  public:
   std::string type() const override { return "lightgcn"; }
   train::Feedback feedback() const override { return train::Feedback::implicit; }
+  // Data parallel: every rank holds the whole graph and tables, trains on its share of each global
+  // batch, and the dense gradients are summed over the ranks before the same Adam step everywhere.
+  bool trains_on_ranks() const override { return true; }
   void configure(const recipe::Recipe& recipe) override;
   void setup(const train::TrainingData& data, const train::ModelContext& ctx) override;
   int64_t steps_per_epoch() const override;
@@ -30,7 +33,8 @@ class LightGcn final : public train::Model {
   std::map<std::string, int64_t> dimensions() const override;
   Device device() const override { return device_; }
 
-  // The ids of step `step` of `epoch` as graph nodes (CPU tensors).
+  // This rank's real rows of step `step` of `epoch` as graph nodes (CPU tensors; the whole batch
+  // on one rank).
   BatchIds batch_ids(int64_t epoch, int64_t step);
   const Var& ego() const { return ego_; }
   const SparseOperator& graph() const;
@@ -38,6 +42,11 @@ class LightGcn final : public train::Model {
 
  private:
   void check_ready(const char* what) const;
+  // batch_ids, also giving the size of the global batch the share belongs to.
+  BatchIds rank_batch(int64_t epoch, int64_t step, int64_t& global_size);
+  // Leaves in ego_'s gradient the gradient of the step's loss over the GLOBAL batch (summed over
+  // the ranks) and returns that loss.
+  double step_gradient(const BatchIds& ids, int64_t global_size);
   // Fills final_users_ / final_items_ from the ego table when a step or load_state made them stale.
   void refresh_final() const;
 
@@ -45,6 +54,8 @@ class LightGcn final : public train::Model {
   bool configured_ = false;
   Device device_ = Device::cpu();
   uint64_t seed_ = 0;
+  dist::Communicator* comm_ = nullptr;  // null: one process
+  int world_ = 1;
   int64_t num_users_ = 0, num_items_ = 0;
   Var ego_;                               // [U + I, F] dense leaf; undefined when served without it
   std::optional<SparseOperator> graph_;   // Â on device_; none when only serving

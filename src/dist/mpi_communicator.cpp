@@ -47,18 +47,8 @@ void reduce_into(void* acc, const void* x, int64_t n, DType dtype, ReduceOp op) 
 
 class MpiCommunicator final : public Communicator {
  public:
-  explicit MpiCommunicator(double timeout_s) : timeout_s_(timeout_s) {
-    detail::ensure_mpi_initialized();
-    check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &comm_), "MPI_Comm_dup");
-    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(comm_, &rank_);
-    MPI_Comm_size(comm_, &world_);
-  }
-  ~MpiCommunicator() override {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (!finalized) MPI_Comm_free(&comm_);
-  }
+  explicit MpiCommunicator(double timeout_s)
+      : timeout_s_(timeout_s), comm_(world_comm_.get()), rank_(world_comm_.rank()), world_(world_comm_.world()) {}
 
   int rank() const override { return rank_; }
   int world_size() const override { return world_; }
@@ -157,23 +147,12 @@ class MpiCommunicator final : public Communicator {
   }
 
   Received all_to_all_v(const Tensor& send, const std::vector<int64_t>& send_rows) override {
-    AISLE_CHECK(send.defined() && send.dim() >= 1, "all_to_all_v: needs a tensor with a leading axis");
-    int64_t total = 0;
-    for (const int64_t r : send_rows) {
-      AISLE_CHECK(r >= 0, "all_to_all_v: negative row count ", r);
-      total += r;
-    }
-    AISLE_CHECK(static_cast<int>(send_rows.size()) == world_ && total == send.size(0), "all_to_all_v: send_rows must "
-                "list one count per rank (world size ", world_, ") summing to send.size(0) = ", send.size(0));
+    detail::check_send_rows(send, send_rows, world_);
     agree(Op::all_to_all_v, send, 0, /*rows_may_differ=*/true);
     const int64_t row_elems = send.size(0) > 0 ? send.numel() / send.size(0) : shape_numel(row_shape(send));
     const size_t row_bytes = static_cast<size_t>(row_elems) * dtype_size(send.dtype());
 
-    std::vector<int64_t> rows_from(world_);
-    MPI_Request request;
-    check_mpi(MPI_Ialltoall(send_rows.data(), 1, MPI_INT64_T, rows_from.data(), 1, MPI_INT64_T, comm_, &request),
-              "MPI_Ialltoall");
-    wait(request, "all_to_all_v (row counts)");
+    const std::vector<int64_t> rows_from = detail::exchange_row_counts(comm_, send_rows, timeout_s_);
 
     std::vector<int> send_counts(world_), send_displs(world_), recv_counts(world_), recv_displs(world_);
     int64_t sent = 0, got = 0;
@@ -231,8 +210,9 @@ class MpiCommunicator final : public Communicator {
   }
 
   double timeout_s_;
-  MPI_Comm comm_ = MPI_COMM_NULL;
-  int rank_ = 0, world_ = 1;
+  detail::WorldComm world_comm_;
+  MPI_Comm comm_;
+  int rank_, world_;
 };
 
 }  // namespace

@@ -60,6 +60,43 @@ void wait_for(MPI_Request& request, double timeout_s, int rank, int world, const
   }
 }
 
+WorldComm::WorldComm() {
+  ensure_mpi_initialized();
+  check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &comm_), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &world_);
+}
+
+WorldComm::~WorldComm() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Comm_free(&comm_);
+}
+
+void check_send_rows(const Tensor& send, const std::vector<int64_t>& send_rows, int world) {
+  AISLE_CHECK(send.defined() && send.dim() >= 1, "all_to_all_v: needs a tensor with a leading axis");
+  int64_t total = 0;
+  for (const int64_t r : send_rows) {
+    AISLE_CHECK(r >= 0, "all_to_all_v: negative row count ", r);
+    total += r;
+  }
+  AISLE_CHECK(static_cast<int>(send_rows.size()) == world && total == send.size(0), "all_to_all_v: send_rows must "
+              "list one count per rank (world size ", world, ") summing to send.size(0) = ", send.size(0));
+}
+
+std::vector<int64_t> exchange_row_counts(MPI_Comm comm, const std::vector<int64_t>& send_rows, double timeout_s) {
+  int rank = 0, world = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &world);
+  std::vector<int64_t> rows_from(static_cast<size_t>(world));
+  MPI_Request request;
+  check_mpi(MPI_Ialltoall(send_rows.data(), 1, MPI_INT64_T, rows_from.data(), 1, MPI_INT64_T, comm, &request),
+            "MPI_Ialltoall");
+  wait_for(request, timeout_s, rank, world, "all_to_all_v (row counts)");
+  return rows_from;
+}
+
 const char* collective_name(CollectiveOp op) {
   switch (op) {
     case CollectiveOp::all_reduce: return "all_reduce";

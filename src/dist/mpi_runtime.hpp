@@ -6,6 +6,7 @@
 #include <mpi.h>
 
 #include <string>
+#include <vector>
 
 #include "aisle/tensor/tensor.hpp"
 
@@ -27,6 +28,28 @@ const char* collective_name(CollectiveOp op);
 // corrupting memory or hanging. `t` may be undefined (barrier).
 void agree_on_collective(MPI_Comm comm, CollectiveOp op, const Tensor& t, int root, bool rows_may_differ,
                          double timeout_s);
+
+// A private duplicate of MPI_COMM_WORLD (errors returned, not fatal) for one communicator, so its
+// collectives never match another communicator's; freed unless MPI is already finalised.
+class WorldComm {
+ public:
+  WorldComm();
+  ~WorldComm();
+  WorldComm(const WorldComm&) = delete;
+  WorldComm& operator=(const WorldComm&) = delete;
+  MPI_Comm get() const { return comm_; }
+  int rank() const { return rank_; }
+  int world() const { return world_; }
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0, world_ = 1;
+};
+
+// all_to_all_v's arguments: a leading axis, one non-negative count per rank summing to its rows.
+void check_send_rows(const Tensor& send, const std::vector<int64_t>& send_rows, int world);
+// How many rows every rank sends here (rank order), bounded by the timeout.
+std::vector<int64_t> exchange_row_counts(MPI_Comm comm, const std::vector<int64_t>& send_rows, double timeout_s);
 
 // Throws aisle::Error with MPI's description of `status` when it is not MPI_SUCCESS.
 void check_mpi(int status, const char* call);

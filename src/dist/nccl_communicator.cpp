@@ -50,12 +50,9 @@ ncclRedOp_t nccl_op(ReduceOp op) {
 
 class NcclCommunicator final : public Communicator {
  public:
-  NcclCommunicator(Device device, double timeout_s) : device_(device), timeout_s_(timeout_s) {
-    detail::ensure_mpi_initialized();
-    check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &mpi_), "MPI_Comm_dup");
-    MPI_Comm_set_errhandler(mpi_, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(mpi_, &rank_);
-    MPI_Comm_size(mpi_, &world_);
+  NcclCommunicator(Device device, double timeout_s)
+      : device_(device), timeout_s_(timeout_s), mpi_(world_comm_.get()), rank_(world_comm_.rank()),
+        world_(world_comm_.world()) {
     cuda::use_device(device_.index);
     stream_ = cuda::stream(device_.index);
     ncclUniqueId id;
@@ -67,9 +64,6 @@ class NcclCommunicator final : public Communicator {
   }
   ~NcclCommunicator() override {
     if (nccl_) ncclCommDestroy(nccl_);
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (!finalized) MPI_Comm_free(&mpi_);
   }
 
   int rank() const override { return rank_; }
@@ -124,20 +118,9 @@ class NcclCommunicator final : public Communicator {
 
   Received all_to_all_v(const Tensor& input, const std::vector<int64_t>& send_rows) override {
     const Tensor send = on_device(input, "all_to_all_v");
-    AISLE_CHECK(send.dim() >= 1, "all_to_all_v: needs a tensor with a leading axis");
-    int64_t total = 0;
-    for (const int64_t r : send_rows) {
-      AISLE_CHECK(r >= 0, "all_to_all_v: negative row count ", r);
-      total += r;
-    }
-    AISLE_CHECK(static_cast<int>(send_rows.size()) == world_ && total == send.size(0), "all_to_all_v: send_rows must "
-                "list one count per rank (world size ", world_, ") summing to send.size(0) = ", send.size(0));
+    detail::check_send_rows(send, send_rows, world_);
     detail::agree_on_collective(mpi_, Op::all_to_all_v, send, 0, /*rows_may_differ=*/true, timeout_s_);
-    std::vector<int64_t> rows_from(static_cast<size_t>(world_));
-    MPI_Request request;
-    check_mpi(MPI_Ialltoall(send_rows.data(), 1, MPI_INT64_T, rows_from.data(), 1, MPI_INT64_T, mpi_, &request),
-              "MPI_Ialltoall");
-    detail::wait_for(request, timeout_s_, rank_, world_, "all_to_all_v (row counts)");
+    const std::vector<int64_t> rows_from = detail::exchange_row_counts(mpi_, send_rows, timeout_s_);
     int64_t got = 0;
     for (const int64_t r : rows_from) got += r;
     Shape shape = send.shape();
@@ -212,10 +195,11 @@ class NcclCommunicator final : public Communicator {
 
   Device device_;
   double timeout_s_;
-  MPI_Comm mpi_ = MPI_COMM_NULL;
+  detail::WorldComm world_comm_;
+  MPI_Comm mpi_;
+  int rank_, world_;
   ncclComm_t nccl_ = nullptr;
   cudaStream_t stream_ = nullptr;
-  int rank_ = 0, world_ = 1;
 };
 
 }  // namespace

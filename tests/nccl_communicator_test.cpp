@@ -1,4 +1,4 @@
-// The NCCL backend on one GPU (world size 1, MPI started as a singleton): every collective runs
+// The NCCL backend on one GPU (world size 1, no launcher, so no MPI): every collective runs
 // through NCCL and must give the identity, on device tensors and on host tensors it stages. Skips
 // without a GPU; several GPUs are exercised only by `mpirun -np N` jobs on a multi-GPU machine.
 #include <gtest/gtest.h>

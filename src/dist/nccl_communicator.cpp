@@ -2,13 +2,15 @@
 // MPI bootstraps it (rank 0's unique id is broadcast), checks that ranks agree on each call, and
 // carries all_to_all_v's row counts; the tensors themselves never leave the GPU. Waits poll the
 // stream and NCCL's asynchronous error so that a dead peer ends the job after dist.timeout_s with
-// a message (the communicator is aborted) instead of a hang.
+// a message (the communicator is aborted) instead of a hang. A process no launcher started is a
+// world of one that never touches MPI.
 #include "aisle/dist/communicator.hpp"
 
 #if AISLE_WITH_NCCL && AISLE_WITH_MPI
 #include <nccl.h>
 
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "aisle/core/error.hpp"
@@ -50,16 +52,24 @@ ncclRedOp_t nccl_op(ReduceOp op) {
 
 class NcclCommunicator final : public Communicator {
  public:
-  NcclCommunicator(Device device, double timeout_s)
-      : device_(device), timeout_s_(timeout_s), mpi_(world_comm_.get()), rank_(world_comm_.rank()),
-        world_(world_comm_.world()) {
+  NcclCommunicator(Device device, double timeout_s) : device_(device), timeout_s_(timeout_s) {
+    // A process no launcher started is a world of one: NCCL alone, MPI never initialised (so a
+    // single-GPU check needs no MPI runtime on the machine).
+    if (detect_launch().world > 1) {
+      world_comm_ = std::make_unique<detail::WorldComm>();
+      mpi_ = world_comm_->get();
+      rank_ = world_comm_->rank();
+      world_ = world_comm_->world();
+    }
     cuda::use_device(device_.index);
     stream_ = cuda::stream(device_.index);
     ncclUniqueId id;
     if (rank_ == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
-    MPI_Request request;
-    check_mpi(MPI_Ibcast(&id, sizeof id, MPI_BYTE, 0, mpi_, &request), "MPI_Ibcast");
-    detail::wait_for(request, timeout_s_, rank_, world_, "nccl: broadcasting the unique id");
+    if (world_comm_) {
+      MPI_Request request;
+      check_mpi(MPI_Ibcast(&id, sizeof id, MPI_BYTE, 0, mpi_, &request), "MPI_Ibcast");
+      detail::wait_for(request, timeout_s_, rank_, world_, "nccl: broadcasting the unique id");
+    }
     check_nccl(ncclCommInitRank(&nccl_, world_, id, rank_), "ncclCommInitRank");
   }
   ~NcclCommunicator() override {
@@ -72,7 +82,7 @@ class NcclCommunicator final : public Communicator {
 
   void all_reduce(Tensor& t, ReduceOp op) override {
     Tensor d = on_device(t, "all_reduce");
-    detail::agree_on_collective(mpi_, Op::all_reduce, d, 0, false, timeout_s_);
+    agree(Op::all_reduce, d, 0, false);
     check_nccl(ncclAllReduce(d.raw_data(), d.raw_data(), static_cast<size_t>(d.numel()), nccl_type(d.dtype()),
                              nccl_op(op), nccl_, stream_), "ncclAllReduce");
     wait("all_reduce");
@@ -82,7 +92,7 @@ class NcclCommunicator final : public Communicator {
   void broadcast(Tensor& t, int root) override {
     Tensor d = on_device(t, "broadcast");
     AISLE_CHECK(root >= 0 && root < world_, "broadcast: root ", root, " is not a rank of a world of size ", world_);
-    detail::agree_on_collective(mpi_, Op::broadcast, d, root, false, timeout_s_);
+    agree(Op::broadcast, d, root, false);
     check_nccl(ncclBroadcast(d.raw_data(), d.raw_data(), static_cast<size_t>(d.numel()), nccl_type(d.dtype()), root,
                              nccl_, stream_), "ncclBroadcast");
     wait("broadcast");
@@ -92,7 +102,7 @@ class NcclCommunicator final : public Communicator {
   Tensor all_gather(const Tensor& input) override {
     const Tensor t = on_device(input, "all_gather");
     AISLE_CHECK(t.dim() >= 1, "all_gather: needs a tensor with a leading axis");
-    detail::agree_on_collective(mpi_, Op::all_gather, t, 0, false, timeout_s_);
+    agree(Op::all_gather, t, 0, false);
     Shape shape = t.shape();
     shape[0] *= world_;
     Tensor out = Tensor::empty(shape, t.dtype(), device_);
@@ -106,7 +116,7 @@ class NcclCommunicator final : public Communicator {
     const Tensor t = on_device(input, "reduce_scatter");
     AISLE_CHECK(t.dim() >= 1 && t.size(0) % world_ == 0, "reduce_scatter: the leading axis of ", t.describe(),
                 " is not a multiple of the world size ", world_);
-    detail::agree_on_collective(mpi_, Op::reduce_scatter, t, 0, false, timeout_s_);
+    agree(Op::reduce_scatter, t, 0, false);
     Shape shape = t.shape();
     shape[0] /= world_;
     Tensor out = Tensor::empty(shape, t.dtype(), device_);
@@ -119,8 +129,9 @@ class NcclCommunicator final : public Communicator {
   Received all_to_all_v(const Tensor& input, const std::vector<int64_t>& send_rows) override {
     const Tensor send = on_device(input, "all_to_all_v");
     detail::check_send_rows(send, send_rows, world_);
-    detail::agree_on_collective(mpi_, Op::all_to_all_v, send, 0, /*rows_may_differ=*/true, timeout_s_);
-    const std::vector<int64_t> rows_from = detail::exchange_row_counts(mpi_, send_rows, timeout_s_);
+    agree(Op::all_to_all_v, send, 0, /*rows_may_differ=*/true);
+    const std::vector<int64_t> rows_from =
+        world_comm_ ? detail::exchange_row_counts(mpi_, send_rows, timeout_s_) : send_rows;
     int64_t got = 0;
     for (const int64_t r : rows_from) got += r;
     Shape shape = send.shape();
@@ -150,13 +161,18 @@ class NcclCommunicator final : public Communicator {
 
   void barrier() override {
     wait("barrier");
-    detail::agree_on_collective(mpi_, Op::barrier, Tensor(), 0, false, timeout_s_);
+    if (!world_comm_) return;
+    agree(Op::barrier, Tensor(), 0, false);
     MPI_Request request;
     check_mpi(MPI_Ibarrier(mpi_, &request), "MPI_Ibarrier");
     detail::wait_for(request, timeout_s_, rank_, world_, "barrier");
   }
 
  private:
+  void agree(Op op, const Tensor& t, int root, bool rows_may_differ) {
+    if (world_comm_) detail::agree_on_collective(mpi_, op, t, root, rows_may_differ, timeout_s_);
+  }
+
   // NCCL moves device memory: host tensors (scalars, counters) are staged through this rank's GPU,
   // and results go back to the caller's device. A tensor on another GPU is a mistake.
   Tensor on_device(const Tensor& t, const char* what) const {
@@ -195,9 +211,9 @@ class NcclCommunicator final : public Communicator {
 
   Device device_;
   double timeout_s_;
-  detail::WorldComm world_comm_;
-  MPI_Comm mpi_;
-  int rank_, world_;
+  std::unique_ptr<detail::WorldComm> world_comm_;  // null for a world of one
+  MPI_Comm mpi_ = MPI_COMM_NULL;
+  int rank_ = 0, world_ = 1;
   ncclComm_t nccl_ = nullptr;
   cudaStream_t stream_ = nullptr;
 };

@@ -190,21 +190,7 @@ TEST(BprMf, DeterministicAcrossRunsAndThreadCounts) {
   const Fixture fx;
   // Batches large enough for the fused step to split its passes between threads.
   const recipe::Recipe r = bpr_recipe(", item_bias: true, factors: 256", ", negatives: 2, batch_size: 2500");
-  std::map<std::string, Tensor> one, many;
-  ASSERT_TRUE(testing::with_omp_threads(1, [&] {
-    auto m = fx.model(r);
-    testing::epoch_losses(*m, 0, 2);
-    one = snapshot(m->state());
-  }));
-  ASSERT_TRUE(testing::with_omp_threads(3, [&] {
-    auto m = fx.model(r);
-    testing::epoch_losses(*m, 0, 2);
-    many = snapshot(m->state());
-  }));
-  expect_same_bits(one, many);
-  auto again = fx.model(r);
-  testing::epoch_losses(*again, 0, 2);
-  expect_same_bits(one, again->state());
+  testing::expect_deterministic_over_threads([&] { return fx.model(r); });
 }
 
 TEST(BprMf, ResumesBitIdenticallyAfterAnEpochAndMidEpoch) {

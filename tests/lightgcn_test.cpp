@@ -299,21 +299,7 @@ TEST(LightGcn, ScoresUsePropagatedEmbeddingsAndFollowTraining) {
 TEST(LightGcn, DeterministicAcrossRunsAndThreadCounts) {
   const Fixture fx;
   const recipe::Recipe r = lightgcn_recipe(", factors: 64", ", negatives: 2, batch_size: 1000");
-  std::map<std::string, Tensor> one, many;
-  ASSERT_TRUE(testing::with_omp_threads(1, [&] {
-    auto m = fx.model(r);
-    testing::epoch_losses(*m, 0, 2);
-    one = snapshot(m->state());
-  }));
-  ASSERT_TRUE(testing::with_omp_threads(3, [&] {
-    auto m = fx.model(r);
-    testing::epoch_losses(*m, 0, 2);
-    many = snapshot(m->state());
-  }));
-  expect_same_bits(one, many);
-  auto again = fx.model(r);
-  testing::epoch_losses(*again, 0, 2);
-  expect_same_bits(one, again->state());
+  testing::expect_deterministic_over_threads([&] { return fx.model(r); });
 }
 
 TEST(LightGcn, ResumesBitIdenticallyAfterAnEpochAndMidEpoch) {
@@ -465,24 +451,7 @@ TEST(LightGcnCuda, TrainingMatchesCpu) {
   const recipe::Recipe r = lightgcn_recipe(", layers: 3", ", negatives: 2");
   auto cpu = fx.model(r);
   auto gpu = fx.model(r, testing::gpu());
-  std::vector<double> cpu_losses, gpu_losses;
-  for (int64_t epoch = 0; epoch < 2; ++epoch) {
-    cpu->train_steps(epoch, 0, [&](const train::StepReport& s) {
-      cpu_losses.push_back(s.loss);
-      return true;
-    });
-    gpu->train_steps(epoch, 0, [&](const train::StepReport& s) {
-      gpu_losses.push_back(s.loss);
-      return true;
-    });
-  }
-  ASSERT_EQ(cpu_losses.size(), gpu_losses.size());
-  for (size_t s = 0; s < cpu_losses.size(); ++s)
-    EXPECT_NEAR(gpu_losses[s], cpu_losses[s], 1e-4 * std::abs(cpu_losses[s])) << "step " << s;
-  for (const auto& [name, t] : cpu->state())
-    EXPECT_TRUE(testing::all_close(gpu->state().at(name), t, 1e-3, 1e-4)) << name;
-  const Tensor users = Tensor::from_vector(std::vector<int64_t>{1, 2, 3});
-  EXPECT_TRUE(testing::all_close(gpu->score_users(users.to(testing::gpu())), cpu->score_users(users), 1e-3, 1e-4));
+  testing::expect_cuda_training_matches_cpu(*cpu, *gpu, 2);
   const double cpu_ndcg = fx.evaluate([&](const Tensor& u) { return cpu->score_users(u); }).at("NDCG@10");
   const double gpu_ndcg =
       fx.evaluate([&](const Tensor& u) { return gpu->score_users(u); }, testing::gpu()).at("NDCG@10");

@@ -77,9 +77,11 @@ class MpiCommunicator final : public Communicator {
     alltoallv(data, send_counts, send_displs, received.data(), recv_counts, recv_displs, "all_reduce");
     // Rank order: slice from rank 0, then + rank 1, + rank 2, ...
     char* slice = data + bounds[rank_] * static_cast<int64_t>(elem);
-    std::memcpy(slice, received.data(), static_cast<size_t>(mine) * elem);
-    for (int s = 1; s < world_; ++s)
-      reduce_into(slice, received.data() + static_cast<size_t>(mine * s) * elem, mine, t.dtype(), op);
+    if (mine > 0) {  // a rank's slice is empty when the tensor has fewer elements than ranks
+      std::memcpy(slice, received.data(), static_cast<size_t>(mine) * elem);
+      for (int s = 1; s < world_; ++s)
+        reduce_into(slice, received.data() + static_cast<size_t>(mine * s) * elem, mine, t.dtype(), op);
+    }
     std::vector<int> counts(world_), displs(world_);
     for (int s = 0; s < world_; ++s) {
       counts[s] = send_counts[s];

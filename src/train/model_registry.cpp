@@ -6,6 +6,7 @@
 #include "aisle/models/implicit_als.hpp"
 #include "aisle/models/item_knn.hpp"
 #include "aisle/models/lightgcn.hpp"
+#include "aisle/models/ngcf.hpp"
 #include "aisle/models/popularity.hpp"
 
 namespace aisle::train {
@@ -20,6 +21,8 @@ const std::vector<ModelInfo>& model_catalogue() {
        models::add_implicit_als_keys, models::create_implicit_als},
       {"lightgcn", Feedback::implicit, "LightGCN: BPR over embeddings propagated on the user-item graph (He et al. 2020)",
        models::add_lightgcn_keys, models::create_lightgcn},
+      {"ngcf", Feedback::implicit, "NGCF: BPR over embeddings from learned graph convolutions (Wang et al. 2019)",
+       models::add_ngcf_keys, models::create_ngcf},
       {"popularity", Feedback::implicit, "most-interacted items first (baseline)", models::add_popularity_keys,
        models::create_popularity},
       {"item_knn", Feedback::implicit, "item-based k nearest neighbours, cosine similarity (baseline)",

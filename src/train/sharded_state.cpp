@@ -48,7 +48,7 @@ Tensor take_rows(const std::string& name, const RowSource& source, const dist::R
   const size_t row_bytes = static_cast<size_t>(shape_numel(Shape(shape.begin() + 1, shape.end()))) *
                            dtype_size(first.dtype());
   char* dst = static_cast<char*>(out.raw_data());
-  for (int64_t l = 0; l < shape[0]; ++l) {
+  for (int64_t l = 0; row_bytes > 0 && l < shape[0]; ++l) {
     const int64_t g = cut ? cut->global_row(l, cut->rank) : l;
     std::memcpy(dst + static_cast<size_t>(l) * row_bytes, source.row(g, row_bytes), row_bytes);
   }

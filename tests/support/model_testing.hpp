@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +19,8 @@
 #include "aisle/tensor/random.hpp"
 #include "aisle/train/model.hpp"
 #include "aisle/train/recipe_schema.hpp"
+#include "support/omp_threads.hpp"
+#include "support/testing.hpp"
 
 namespace aisle::testing {
 
@@ -61,6 +65,47 @@ inline std::map<std::string, Tensor> snapshot(const std::map<std::string, Tensor
   std::map<std::string, Tensor> copy;
   for (const auto& [name, t] : state) copy.emplace(name, t.clone());
   return copy;
+}
+
+// Two epochs of a fresh model from `make` with 1 thread, with 3 threads and once more: the three
+// final states are bit-identical (CPU kernels do not depend on the thread count or the run).
+inline void expect_deterministic_over_threads(const std::function<std::unique_ptr<train::Model>()>& make) {
+  std::map<std::string, Tensor> one, many;
+  auto run = [&](std::map<std::string, Tensor>& out) {
+    auto m = make();
+    epoch_losses(*m, 0, 2);
+    out = snapshot(m->state());
+  };
+  ASSERT_TRUE(with_omp_threads(1, [&] { run(one); }));
+  ASSERT_TRUE(with_omp_threads(3, [&] { run(many); }));
+  expect_same_bits(one, many);
+  std::map<std::string, Tensor> again;
+  run(again);
+  expect_same_bits(one, again);
+}
+
+// The same model (recipe and seed) on the CPU and on CUDA, trained side by side for `epochs`:
+// every step's loss agrees to `loss_rtol`, then every state tensor and the scores of users 1-3
+// agree to all_close(rtol, atol). Call AISLE_SKIP_WITHOUT_CUDA() first.
+inline void expect_cuda_training_matches_cpu(train::Model& cpu, train::Model& gpu, int64_t epochs,
+                                             double loss_rtol = 1e-4, double rtol = 1e-3, double atol = 1e-4) {
+  std::vector<double> cpu_losses, gpu_losses;
+  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+    cpu.train_steps(epoch, 0, [&](const train::StepReport& s) {
+      cpu_losses.push_back(s.loss);
+      return true;
+    });
+    gpu.train_steps(epoch, 0, [&](const train::StepReport& s) {
+      gpu_losses.push_back(s.loss);
+      return true;
+    });
+  }
+  ASSERT_EQ(cpu_losses.size(), gpu_losses.size());
+  for (size_t s = 0; s < cpu_losses.size(); ++s)
+    EXPECT_NEAR(gpu_losses[s], cpu_losses[s], loss_rtol * std::abs(cpu_losses[s])) << "step " << s;
+  for (const auto& [name, t] : cpu.state()) EXPECT_TRUE(all_close(gpu.state().at(name), t, rtol, atol)) << name;
+  const Tensor users = Tensor::from_vector(std::vector<int64_t>{1, 2, 3});
+  EXPECT_TRUE(all_close(gpu.score_users(users.to(gpu.device())), cpu.score_users(users), rtol, atol));
 }
 
 // Users and items fall into `groups` tastes; a user takes 85% of their 12-24 items from their own

@@ -10,6 +10,7 @@
 #include "aisle/ops/matmul.hpp"
 #include "aisle/ops/scatter.hpp"
 #include "src/core/parallel.hpp"
+#include "src/models/model_tensors.hpp"
 
 namespace aisle::models {
 namespace bpr {
@@ -21,27 +22,6 @@ Var sparse_parameter(Tensor value, const char* name) {
   Var v = Var::parameter(std::move(value), name);
   v.set_sparse(true);
   return v;
-}
-
-// A weight from an artifact or checkpoint as f32: present, floating, of the expected shape
-// (a -1 in `expected` takes any size).
-Tensor expect_weight(const std::map<std::string, Tensor>& tensors, const std::string& name, const Shape& expected,
-                     bool artifact) {
-  auto fail = [&](const std::string& why) {
-    const std::string message = "bpr: tensor '" + name + "' " + why;
-    if (artifact) throw ArtifactError(message);
-    throw Error(message);
-  };
-  const auto it = tensors.find(name);
-  if (it == tensors.end()) fail("is missing");
-  const Tensor& t = it->second;
-  bool shape_ok = t.dim() == static_cast<int64_t>(expected.size());
-  for (size_t a = 0; shape_ok && a < expected.size(); ++a)
-    shape_ok = expected[a] < 0 || t.size(static_cast<int64_t>(a)) == expected[a];
-  if (!shape_ok) fail("has shape " + shape_str(t.shape()) + ", expected " + shape_str(expected));
-  if (t.dtype() != DType::f32 && t.dtype() != DType::f64)
-    fail(std::string("has dtype ") + dtype_name(t.dtype()) + ", expected f32");
-  return t.to(DType::f32);
 }
 
 }  // namespace
@@ -201,7 +181,7 @@ void BprMf::load_state(const std::map<std::string, Tensor>& state) {
                 config_.optimizer, " optimizer, item_bias ", config_.item_bias ? "on" : "off", ")");
   std::vector<std::pair<std::string, Tensor>> tables;
   for (const char* name : {"user_factors", "item_factors", "item_bias"})
-    if (mine.count(name)) tables.emplace_back(name, expect_weight(state, name, mine.at(name).shape(), false));
+    if (mine.count(name)) tables.emplace_back(name, expect_weight("bpr", state, name, mine.at(name).shape(), false));
   std::vector<std::pair<std::string, Tensor>> optimizer_state;
   for (const auto& [name, tensor] : optimizer_->state()) {
     const auto it = state.find(kOptimizerPrefix + name);
@@ -221,11 +201,11 @@ void BprMf::load_weights(const std::map<std::string, Tensor>& weights, Device de
   AISLE_ARTIFACT_CHECK(users->second.dim() == 2, "bpr: tensor 'user_factors' has shape ",
                        shape_str(users->second.shape()), ", expected [users, factors]");
   const int64_t factors = users->second.size(1);
-  const Tensor p = expect_weight(weights, "user_factors", {-1, factors}, true);
-  const Tensor q = expect_weight(weights, "item_factors", {-1, factors}, true);
+  const Tensor p = expect_weight("bpr", weights, "user_factors", {-1, factors}, true);
+  const Tensor q = expect_weight("bpr", weights, "item_factors", {-1, factors}, true);
   const bool bias = weights.count("item_bias") != 0;
   Tensor b;
-  if (bias) b = expect_weight(weights, "item_bias", {q.size(0)}, true);
+  if (bias) b = expect_weight("bpr", weights, "item_bias", {q.size(0)}, true);
   device_ = device;
   num_users_ = p.size(0);
   num_items_ = q.size(0);

@@ -12,6 +12,7 @@
 #include "aisle/ops/index.hpp"
 #include "aisle/ops/matmul.hpp"
 #include "aisle/ops/scatter.hpp"
+#include "src/models/model_tensors.hpp"
 
 namespace aisle::models {
 namespace lightgcn {
@@ -21,38 +22,6 @@ constexpr const char* kOptimizerPrefix = "optimizer.";
 constexpr const char* kEgo = "ego_embeddings";
 constexpr const char* kUsers = "user_embeddings";
 constexpr const char* kItems = "item_embeddings";
-
-// A weight from an artifact or checkpoint as f32: present, floating, of the expected shape
-// (a -1 in `expected` takes any size).
-Tensor expect_weight(const std::map<std::string, Tensor>& tensors, const std::string& name, const Shape& expected,
-                     bool artifact) {
-  auto fail = [&](const std::string& why) {
-    const std::string message = "lightgcn: tensor '" + name + "' " + why;
-    if (artifact) throw ArtifactError(message);
-    throw Error(message);
-  };
-  const auto it = tensors.find(name);
-  if (it == tensors.end()) fail("is missing");
-  const Tensor& t = it->second;
-  bool shape_ok = t.dim() == static_cast<int64_t>(expected.size());
-  for (size_t a = 0; shape_ok && a < expected.size(); ++a)
-    shape_ok = expected[a] < 0 || t.size(static_cast<int64_t>(a)) == expected[a];
-  if (!shape_ok) fail("has shape " + shape_str(t.shape()) + ", expected " + shape_str(expected));
-  if (t.dtype() != DType::f32 && t.dtype() != DType::f64)
-    fail(std::string("has dtype ") + dtype_name(t.dtype()) + ", expected f32");
-  return t.to(DType::f32);
-}
-
-ops::Csr on_device(const ops::Csr& a, Device device) {
-  if (!device.is_cuda()) return a;
-  return ops::Csr{a.row_ptr.to(device), a.col_idx.to(device), a.values.to(device), a.rows, a.cols};
-}
-
-Tensor item_nodes(const Tensor& items, int64_t num_users) {
-  std::vector<int64_t> nodes = items.to_vector<int64_t>();
-  for (int64_t& n : nodes) n += num_users;
-  return Tensor::from_vector(nodes, items.shape());
-}
 
 }  // namespace
 
@@ -79,7 +48,7 @@ void LightGcn::setup(const train::TrainingData& data, const train::ModelContext&
   const Tensor items = nn::init::normal({num_items_, config_.factors}, config_.init_std, gen);
   ego_ = Var::parameter(ops::concat({users, items}, 0).to(device_), kEgo);
   optimizer_ = std::make_unique<optim::Adam>(std::vector<Var>{ego_}, optim::AdamOptions{.lr = config_.lr});
-  graph_.emplace(on_device(data::bipartite_graph(*data.train_index).adjacency, device_));
+  graph_.emplace(csr_on_device(data::bipartite_graph(*data.train_index).adjacency, device_));
 
   train_ = data.train;
   batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_,
@@ -199,10 +168,10 @@ void LightGcn::load_state(const std::map<std::string, Tensor>& state) {
   const std::map<std::string, Tensor> mine = this->state();
   for (const auto& [name, tensor] : state)
     AISLE_CHECK(mine.count(name) != 0, "lightgcn: state tensor '", name, "' is not part of this model");
-  const Tensor ego = expect_weight(state, kEgo, ego_.shape(), /*artifact=*/false);
+  const Tensor ego = expect_weight("lightgcn", state, kEgo, ego_.shape(), /*artifact=*/false);
   // The propagated tables are derived from the ego table: checked, then recomputed.
   for (const char* derived : {kUsers, kItems})
-    if (state.count(derived) != 0) expect_weight(state, derived, mine.at(derived).shape(), false);
+    if (state.count(derived) != 0) expect_weight("lightgcn", state, derived, mine.at(derived).shape(), false);
   optim::NamedTensors optimizer_state;
   for (const auto& [name, tensor] : optimizer_->state()) {
     const auto it = state.find(kOptimizerPrefix + name);
@@ -221,10 +190,10 @@ void LightGcn::load_weights(const std::map<std::string, Tensor>& weights, Device
   AISLE_ARTIFACT_CHECK(users->second.dim() == 2, "lightgcn: tensor '", kUsers, "' has shape ",
                        shape_str(users->second.shape()), ", expected [users, factors]");
   const int64_t factors = users->second.size(1);
-  const Tensor p = expect_weight(weights, kUsers, {-1, factors}, true);
-  const Tensor q = expect_weight(weights, kItems, {-1, factors}, true);
+  const Tensor p = expect_weight("lightgcn", weights, kUsers, {-1, factors}, true);
+  const Tensor q = expect_weight("lightgcn", weights, kItems, {-1, factors}, true);
   Tensor ego;
-  if (weights.count(kEgo) != 0) ego = expect_weight(weights, kEgo, {p.size(0) + q.size(0), factors}, true);
+  if (weights.count(kEgo) != 0) ego = expect_weight("lightgcn", weights, kEgo, {p.size(0) + q.size(0), factors}, true);
   device_ = device;
   num_users_ = p.size(0);
   num_items_ = q.size(0);

@@ -1,0 +1,26 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "aisle/recipe/recipe.hpp"
+
+// NGCF's hyperparameters, read from a recipe (the keys are added in config.cpp).
+namespace aisle::models::ngcf {
+
+struct Config {
+  int64_t factors = 64;                           // ego size d_0
+  std::vector<int64_t> layer_sizes{64, 64, 64};   // d_1 .. d_L
+  double reg = 1e-5;
+  double message_dropout = 0.1;
+  int64_t batch_size = 1024;
+  double lr = 1e-4;
+  int64_t negatives = 1;  // per positive
+
+  // Width of the final (concatenated) embeddings: factors + sum of layer_sizes.
+  int64_t final_width() const;
+  static Config from_recipe(const recipe::Recipe& recipe);
+  std::string to_json() const;
+};
+
+}  // namespace aisle::models::ngcf

@@ -1,0 +1,77 @@
+#include "src/models/ngcf/propagation.hpp"
+
+#include "aisle/autograd/elementwise.hpp"
+#include "aisle/autograd/index.hpp"
+#include "aisle/autograd/loss.hpp"
+#include "aisle/autograd/matmul.hpp"
+#include "aisle/autograd/reduce.hpp"
+#include "aisle/autograd/scatter.hpp"
+#include "aisle/autograd/shape.hpp"
+#include "aisle/ops/random.hpp"
+
+namespace aisle::models::ngcf {
+namespace {
+
+constexpr double kLeakySlope = 0.2;  // the reference code's tf.nn.leaky_relu default
+// tf.math.l2_normalize's floor on the squared norm, here added instead of taken as a maximum
+// (the same for any row that is not ~0).
+constexpr double kNormEps = 1e-12;
+
+Var l2_normalize_rows(const Var& x) { return x / sqrt(sum(square(x), 1, /*keepdim=*/true) + kNormEps); }
+
+}  // namespace
+
+std::vector<Tensor> dropout_masks(uint64_t seed, uint64_t stream, int64_t nodes, const std::vector<int64_t>& sizes,
+                                  double rate, DType dtype, Device device) {
+  if (rate == 0 || sizes.empty()) return {};
+  int64_t total = 0;
+  for (const int64_t d : sizes) total += nodes * d;
+  Generator gen(seed);
+  gen.set_state(seed, stream);
+  // One draw for all layers: a single stream per step, whatever the number of layers.
+  const Tensor all = ops::dropout_mask({total}, rate, gen, dtype, device);
+  std::vector<Tensor> masks;
+  int64_t offset = 0;
+  for (const int64_t d : sizes) {
+    masks.push_back(all.rows(offset, offset + nodes * d).reshape({nodes, d}));
+    offset += nodes * d;
+  }
+  return masks;
+}
+
+Var propagate(const SparseOperator& graph, const Params& params, const std::vector<Tensor>& masks) {
+  AISLE_CHECK(masks.empty() || masks.size() == params.layers.size(), "ngcf: ", masks.size(),
+              " dropout masks for ", params.layers.size(), " layers");
+  if (params.layers.empty()) return params.ego;
+  std::vector<Var> parts{params.ego};
+  Var e = params.ego;
+  for (size_t l = 0; l < params.layers.size(); ++l) {
+    const Layer& layer = params.layers[l];
+    const Var side = spmm(graph, e);
+    // (L + I) E in the paper's eq. 8: messages from neighbours plus the node's own embedding.
+    const Var sum_part = leaky_relu(matmul(side + e, layer.w1) + layer.b1, kLeakySlope);
+    const Var bi_part = leaky_relu(matmul(e * side, layer.w2) + layer.b2, kLeakySlope);
+    e = sum_part + bi_part;
+    if (!masks.empty()) e = e * Var(masks[l]);
+    parts.push_back(l2_normalize_rows(e));
+  }
+  return concat(parts, 1);
+}
+
+Var batch_loss(const SparseOperator& graph, const Params& params, const BatchIds& ids, double reg,
+               const std::vector<Tensor>& masks) {
+  const Var final_embeddings = propagate(graph, params, masks);
+  const int64_t b = ids.users.numel(), k = ids.negatives.size(1), f = final_embeddings.size(1);
+  const Var eu = embedding(final_embeddings, ids.users);      // [B, F']
+  const Var ei = embedding(final_embeddings, ids.items);      // [B, F']
+  const Var ej = embedding(final_embeddings, ids.negatives);  // [B, k, F']
+  const Var pos = sum(eu * ei, -1);                            // [B]
+  const Var neg = sum(reshape(eu, {b, 1, f}) * ej, -1);        // [B, k]
+  const Var pos_per_triple = broadcast_to(reshape(pos, {b, 1}), {b, k});
+  const Var& ego = params.ego;
+  const Var l2 = sum_all(square(embedding(ego, ids.users))) + sum_all(square(embedding(ego, ids.items))) +
+                 sum_all(square(embedding(ego, ids.negatives))) * (1.0 / static_cast<double>(k));
+  return bpr_loss(pos_per_triple, neg) + l2 * (reg / (2.0 * static_cast<double>(b)));
+}
+
+}  // namespace aisle::models::ngcf

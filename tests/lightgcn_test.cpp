@@ -25,6 +25,7 @@
 #include "aisle/train/recipe_schema.hpp"
 #include "src/models/bpr_mf/model.hpp"
 #include "src/models/lightgcn/model.hpp"
+#include "support/artifact_testing.hpp"
 #include "support/model_testing.hpp"
 #include "support/omp_threads.hpp"
 #include "support/temp_dir.hpp"
@@ -305,31 +306,10 @@ TEST(LightGcn, DeterministicAcrossRunsAndThreadCounts) {
 TEST(LightGcn, ResumesBitIdenticallyAfterAnEpochAndMidEpoch) {
   const Fixture fx;
   const recipe::Recipe r = lightgcn_recipe();
-  auto straight = fx.model(r);
-  testing::epoch_losses(*straight, 0, 3);
-
-  // Stopped after epoch 1, restored into a fresh model.
-  auto first = fx.model(r);
-  testing::epoch_losses(*first, 0, 2);
-  auto resumed = fx.model(r);
-  resumed->load_state(snapshot(first->state()));
-  expect_same_bits(first->state(), resumed->state());  // the propagated tables follow the ego table
-  testing::epoch_losses(*resumed, 2, 3);
-  expect_same_bits(straight->state(), resumed->state());
-
-  // Stopped after step 4 of epoch 1 (on_step returning false), continued from step 5.
-  auto interrupted = fx.model(r);
-  testing::epoch_losses(*interrupted, 0, 1);
-  interrupted->train_steps(1, 0, [](const train::StepReport& s) { return s.step < 4; });
-  auto continued = fx.model(r);
-  continued->load_state(snapshot(interrupted->state()));
-  continued->train_steps(1, 5, [](const train::StepReport&) { return true; });
-  testing::epoch_losses(*continued, 2, 3);
-  expect_same_bits(straight->state(), continued->state());
-
-  const Fixture& f = fx;
-  const double a = f.evaluate([&](const Tensor& u) { return straight->score_users(u); }).at("NDCG@10");
-  const double b = f.evaluate([&](const Tensor& u) { return continued->score_users(u); }).at("NDCG@10");
+  const auto [straight, continued] = testing::expect_exact_resume([&] { return fx.model(r); });
+  // The propagated tables used for scoring follow the restored ego table too.
+  const double a = fx.evaluate([&](const Tensor& u) { return straight->score_users(u); }).at("NDCG@10");
+  const double b = fx.evaluate([&](const Tensor& u) { return continued->score_users(u); }).at("NDCG@10");
   EXPECT_EQ(a, b);
 }
 
@@ -364,23 +344,7 @@ TEST(LightGcn, ExportedArtifactRecommendsLikeTheModel) {
   const Fixture fx;
   auto m = fx.model(lightgcn_recipe(", layers: 2"));
   testing::epoch_losses(*m, 0, 3);
-  testing::TempDir tmp;
-  train::export_artifact({.model = m.get(), .user_ids = data::IdMap::dense(kUsers),
-                          .item_ids = data::IdMap::dense(kItems), .seen = fx.train_index.get(), .metrics = {},
-                          .dir = tmp.path() / "artifact"});
-  const Artifact artifact = Artifact::load(tmp.path() / "artifact");
-  EXPECT_EQ(artifact.manifest().model_type, "lightgcn");
-  for (const int64_t user : {0, 17, 399}) {
-    const auto scores = m->score_users(Tensor::from_vector<int64_t>({user})).to_vector<float>();
-    std::vector<int64_t> expected;
-    for (int64_t i = 0; i < kItems; ++i)
-      if (!fx.train_index->contains(user, i)) expected.push_back(i);
-    std::stable_sort(expected.begin(), expected.end(), [&](int64_t a, int64_t b) { return scores[a] > scores[b]; });
-    expected.resize(10);
-    std::vector<int64_t> got;
-    for (const Recommendation& r : artifact.recommend(user, 10)) got.push_back(r.item_index);
-    EXPECT_EQ(got, expected) << "user " << user;
-  }
+  testing::expect_artifact_recommends_like_the_model(*m, *fx.train_index, "lightgcn", {0, 17, 399});
 }
 
 TEST(LightGcn, BadWeightsAndStatesNameTheTensor) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aisle/data/interactions.hpp"
@@ -82,6 +83,34 @@ inline void expect_deterministic_over_threads(const std::function<std::unique_pt
   std::map<std::string, Tensor> again;
   run(again);
   expect_same_bits(one, again);
+}
+
+// What `aisle train --resume` promises, for fresh models from `make`: three epochs straight equal
+// (bit for bit) two epochs, state() restored into a fresh model, one more epoch; and equal a run
+// stopped after step 4 of epoch 1 (on_step returning false) and continued from step 5. Returns
+// the straight and the mid-epoch-resumed models for further checks.
+inline std::pair<std::unique_ptr<train::Model>, std::unique_ptr<train::Model>> expect_exact_resume(
+    const std::function<std::unique_ptr<train::Model>()>& make) {
+  auto straight = make();
+  epoch_losses(*straight, 0, 3);
+
+  auto first = make();
+  epoch_losses(*first, 0, 2);
+  auto resumed = make();
+  resumed->load_state(snapshot(first->state()));
+  expect_same_bits(first->state(), resumed->state());  // derived tables (caches) follow the parameters
+  epoch_losses(*resumed, 2, 3);
+  expect_same_bits(straight->state(), resumed->state());
+
+  auto interrupted = make();
+  epoch_losses(*interrupted, 0, 1);
+  interrupted->train_steps(1, 0, [](const train::StepReport& s) { return s.step < 4; });
+  auto continued = make();
+  continued->load_state(snapshot(interrupted->state()));
+  continued->train_steps(1, 5, [](const train::StepReport&) { return true; });
+  epoch_losses(*continued, 2, 3);
+  expect_same_bits(straight->state(), continued->state());
+  return {std::move(straight), std::move(continued)};
 }
 
 // The same model (recipe and seed) on the CPU and on CUDA, trained side by side for `epochs`:

@@ -35,6 +35,18 @@ std::string error_message(const std::function<void()>& f) {
   return "(no error)";
 }
 
+std::string artifact_error_message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ArtifactError& e) {
+    return e.what();
+  } catch (const Error& e) {
+    ADD_FAILURE() << "expected an aisle::ArtifactError, got another aisle::Error: " << e.what();
+    return std::string("(not an ArtifactError) ") + e.what();
+  }
+  return "(no error)";
+}
+
 Tensor random_tensor(const Shape& shape, Generator& gen, DType dtype, double low, double high) {
   return ops::uniform(shape, gen, low, high, dtype);
 }

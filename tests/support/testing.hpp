@@ -51,6 +51,9 @@ Tensor dense_grad(const Var& v);
 
 // The message of the aisle::Error that f throws, or "(no error)" when it throws none.
 std::string error_message(const std::function<void()>& f);
+// The same for errors that must be aisle::ArtifactError (a bad file, the CLI's exit code 3):
+// "(no error)" when f throws none; another kind of Error fails the calling test.
+std::string artifact_error_message(const std::function<void()>& f);
 
 // ---- gradient checking -------------------------------------------------------------------
 struct GradcheckOptions {

@@ -229,7 +229,7 @@ TEST(BprMfDistributed, AutoShardsTheLargestTableFirstWithinTheBudget) {
     std::vector<Result> ranks(2);
     run_ranks(2, [&](int rank, dist::Communicator& comm) {
       auto m = make_model({.embeddings = "auto", .memory_gib = gib(c.bytes)}, comm);
-      notes[static_cast<size_t>(rank)] = m->distribution_notes();
+      notes[static_cast<size_t>(rank)] = m->setup_notes();
       std::vector<double> losses;
       train(*m, 1, losses);
       ranks[static_cast<size_t>(rank)].weights = testing::snapshot(m->weights());
@@ -287,9 +287,9 @@ TEST(BprMfDistributed, ShardedOnOneRankIsThePlainModel) {
   auto comm = dist::make_local_communicator();
   auto m = make_model({.embeddings = "sharded"}, *comm);
   EXPECT_EQ(m->score_users(Tensor::from_vector(std::vector<int64_t>{3})).shape(), (Shape{1, kItems}));
-  EXPECT_EQ(m->distribution_notes().size(), 3u);
+  EXPECT_EQ(m->setup_notes().size(), 3u);
   auto plain = make_model({}, *comm);
-  EXPECT_TRUE(plain->distribution_notes().empty()) << "nothing to say on one rank";
+  EXPECT_TRUE(plain->setup_notes().empty()) << "nothing to say on one rank";
 }
 
 TEST(BprMfDistributed, LoadStateRejectsAnotherRanksShape) {

@@ -25,6 +25,9 @@ EvalSettings eval_settings(const recipe::Recipe& r, const Model& model, const da
   s.negatives = r.integer("eval.negatives");
   s.seed = static_cast<uint64_t>(r.integer("seed"));
   s.shown = r.strings("eval.metrics");
+  s.cold_items = r.boolean("eval.cold_items");
+  AISLE_CHECK(!s.cold_items || s.protocol != Protocol::ratings, r.where("eval.cold_items"),
+              ": eval.cold_items needs a ranking protocol, not ratings");
   if (s.shown.empty()) {
     if (s.protocol == Protocol::ratings) s.shown = {"RMSE", "MAE"};
     else {
@@ -44,8 +47,21 @@ EvalSettings eval_settings(const recipe::Recipe& r, const Model& model, const da
   return s;
 }
 
-eval::EvalResult evaluate_model(const Model& model, const EvalSettings& s, const data::UserItemIndex& train,
-                                const data::Interactions& target) {
+data::Interactions cold_item_rows(const data::UserItemIndex& train, const data::Interactions& target) {
+  std::vector<uint8_t> known(static_cast<size_t>(std::max(train.num_items(), target.num_items)), 0);
+  for (int64_t u = 0; u < train.num_users(); ++u)
+    for (const int64_t* i = train.begin(u); i != train.end(u); ++i) known[static_cast<size_t>(*i)] = 1;
+  const int64_t* items = target.items.data<int64_t>();
+  std::vector<int64_t> rows;
+  for (int64_t r = 0; r < target.size(); ++r)
+    if (!known[static_cast<size_t>(items[r])]) rows.push_back(r);
+  return target.select(Tensor::from_vector(rows));
+}
+
+namespace {
+
+eval::EvalResult evaluate_rows(const Model& model, const EvalSettings& s, const data::UserItemIndex& train,
+                               const data::Interactions& target) {
   if (s.protocol == Protocol::ratings) {
     eval::RatingOptions o;
     o.device = model.device();
@@ -68,6 +84,20 @@ eval::EvalResult evaluate_model(const Model& model, const EvalSettings& s, const
   o.seed = s.seed;
   o.device = model.device();
   return eval::evaluate_sampled_ranking(eval::candidates_from_full(scorer), train, test, o);
+}
+
+}  // namespace
+
+eval::EvalResult evaluate_model(const Model& model, const EvalSettings& s, const data::UserItemIndex& train,
+                                const data::Interactions& target) {
+  eval::EvalResult result = evaluate_rows(model, s, train, target);
+  if (!s.cold_items) return result;
+  const data::Interactions cold = cold_item_rows(train, target);
+  if (cold.size() == 0) return result;
+  const eval::EvalResult c = evaluate_rows(model, s, train, cold);
+  for (const auto& [name, value] : c.metrics) result.metrics.emplace("cold_" + name, value);
+  result.metrics.emplace("cold_users", static_cast<double>(c.users));
+  return result;
 }
 
 bool higher_is_better(const std::string& metric) { return metric != "RMSE" && metric != "MAE"; }

@@ -3,6 +3,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/models/biased_mf.hpp"
 #include "aisle/models/bpr_mf.hpp"
+#include "aisle/models/graphsage.hpp"
 #include "aisle/models/implicit_als.hpp"
 #include "aisle/models/item_knn.hpp"
 #include "aisle/models/lightgcn.hpp"
@@ -23,6 +24,10 @@ const std::vector<ModelInfo>& model_catalogue() {
        models::add_lightgcn_keys, models::create_lightgcn},
       {"ngcf", Feedback::implicit, "NGCF: BPR over embeddings from learned graph convolutions (Wang et al. 2019)",
        models::add_ngcf_keys, models::create_ngcf},
+      {"graphsage", Feedback::implicit,
+       "GraphSAGE: inductive embeddings from sampled neighbourhoods of users, items and item attributes; embeds "
+       "items without interactions (Hamilton et al. 2017)",
+       models::add_graphsage_keys, models::create_graphsage},
       {"popularity", Feedback::implicit, "most-interacted items first (baseline)", models::add_popularity_keys,
        models::create_popularity},
       {"item_knn", Feedback::implicit, "item-based k nearest neighbours, cosine similarity (baseline)",

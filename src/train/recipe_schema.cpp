@@ -79,6 +79,9 @@ void add_eval_keys(recipe::Schema& s) {
       .help("metrics to print (e.g. Recall@20, NDCG@20, RMSE); [] prints the main ones; all go to metrics.jsonl");
   s.add("eval.batch_size", Kind::integer).with_default("1024").at_least(1).help("users scored at once");
   s.add("eval.negatives", Kind::integer).with_default("100").at_least(1).help("sampled_ranking: negatives per test item");
+  s.add("eval.cold_items", Kind::boolean).with_default("false")
+      .help("ranking: also evaluate on the test interactions with items that have no training interaction, as "
+            "cold_<metric> (e.g. cold_Recall@20): how well new products are recommended");
 }
 
 void add_dist_keys(recipe::Schema& s) {

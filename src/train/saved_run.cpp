@@ -43,7 +43,8 @@ SavedRun open_saved_run(const fs::path& run_dir, const std::string& checkpoint,
   run.data = prepare_run_data(run.recipe, run_dir);
   run.comm = dist::make_local_communicator();
   const data::Interactions& train = run.data.split.train;
-  run.model->setup(TrainingData{train, run.data.train_index, train.num_users, train.num_items},
+  run.model->setup(TrainingData{train, run.data.train_index, train.num_users, train.num_items,
+                                std::make_shared<const data::SideFeatures>(run.data.dataset.item_features())},
                    ModelContext{resolve_device(run.recipe.string("device")),
                                 static_cast<uint64_t>(run.recipe.integer("seed")), run.comm.get()});
   run.model->load_state(c.state);

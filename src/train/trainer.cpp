@@ -171,9 +171,10 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
   if (lead) comm->barrier();
   for (const std::string& note : data.notes) say(console, "  " + note);
 
-  TrainingData td{data.split.train, data.train_index, data.split.train.num_users, data.split.train.num_items};
+  TrainingData td{data.split.train, data.train_index, data.split.train.num_users, data.split.train.num_items,
+                  std::make_shared<const data::SideFeatures>(data.dataset.item_features())};
   model->setup(td, ModelContext{device, static_cast<uint64_t>(r.integer("seed")), comm.get()});
-  for (const std::string& note : model->distribution_notes()) say(console, "  " + note);
+  for (const std::string& note : model->setup_notes()) say(console, "  " + note);
   // On several ranks the lead evaluates and exports a whole serving copy (weights() is a collective).
   auto serving_copy = [&]() -> std::unique_ptr<Model> {
     const std::map<std::string, Tensor> weights = model->weights();

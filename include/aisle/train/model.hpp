@@ -8,6 +8,7 @@
 
 #include "aisle/core/device.hpp"
 #include "aisle/data/interactions.hpp"
+#include "aisle/data/side_features.hpp"
 #include "aisle/data/user_index.hpp"
 #include "aisle/dist/communicator.hpp"
 #include "aisle/dist/sharding.hpp"
@@ -45,6 +46,9 @@ struct TrainingData {
   std::shared_ptr<const data::UserItemIndex> train_index;  // each user's distinct training items
   int64_t num_users = 0;
   int64_t num_items = 0;
+  // The dataset's per-item attributes (category, brand, price, title words, ...), one row per item
+  // id; null when the data has none. Models that use side features (GraphSAGE) read them here.
+  std::shared_ptr<const data::SideFeatures> item_features = nullptr;
 };
 
 struct ModelContext {
@@ -125,9 +129,9 @@ class Model {
   // Named sizes: "users", "items", "factors", ... (for manifests).
   virtual std::map<std::string, int64_t> dimensions() const = 0;
   virtual Device device() const = 0;
-  // Lines describing how the model is spread over the ranks (the embedding plan), printed at start;
-  // empty on one rank or for models that only replicate.
-  virtual std::vector<std::string> distribution_notes() const { return {}; }
+  // Lines about what setup() built, printed at start: how the model is spread over the ranks (the
+  // embedding plan), the graph it propagates over. Empty when there is nothing to say.
+  virtual std::vector<std::string> setup_notes() const { return {}; }
 };
 
 }  // namespace aisle::train

@@ -38,7 +38,7 @@ class BprMf final : public train::Model {
   std::string hyperparameters_json() const override { return config_.to_json(); }
   std::map<std::string, int64_t> dimensions() const override;
   Device device() const override { return device_; }
-  std::vector<std::string> distribution_notes() const override { return notes_; }
+  std::vector<std::string> setup_notes() const override { return notes_; }
 
   void use_kernel(Kernel kernel) { kernel_ = kernel; }
   const Params& params() const { return params_; }

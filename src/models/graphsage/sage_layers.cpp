@@ -1,0 +1,67 @@
+#include "src/models/graphsage/sage_layers.hpp"
+
+#include "aisle/autograd/elementwise.hpp"
+#include "aisle/autograd/index.hpp"
+#include "aisle/autograd/loss.hpp"
+#include "aisle/autograd/matmul.hpp"
+#include "aisle/autograd/reduce.hpp"
+#include "aisle/autograd/scatter.hpp"
+#include "aisle/autograd/segment_reduce.hpp"
+#include "aisle/autograd/shape.hpp"
+#include "src/models/model_tensors.hpp"
+
+namespace aisle::models::graphsage {
+namespace {
+
+constexpr double kNormEps = 1e-12;
+
+Var l2_normalize_rows(const Var& x) { return x / sqrt(sum(square(x), 1, /*keepdim=*/true) + kNormEps); }
+
+}  // namespace
+
+LayerGraph layer_graph(const ops::Csr& adjacency, int64_t num_dst, Aggregator aggregator, Device device, DType dtype) {
+  ops::Csr a = adjacency;
+  if (a.values.dtype() != dtype) a.values = a.values.to(dtype);
+  LayerGraph g{num_dst, csr_on_device(a, device), std::nullopt};
+  if (aggregator == Aggregator::mean) g.mean.emplace(g.adjacency);
+  return g;
+}
+
+Var sage_forward(const Params& params, const Var& inputs, const std::vector<LayerGraph>& graphs, const Config& config) {
+  AISLE_CHECK(graphs.size() == params.layers.size(), "graphsage: ", graphs.size(), " neighbourhoods for ",
+              params.layers.size(), " layers");
+  Var h = inputs;
+  for (size_t l = 0; l < graphs.size(); ++l) {
+    const Layer& layer = params.layers[l];
+    const LayerGraph& g = graphs[l];
+    AISLE_CHECK(g.adjacency.cols == h.size(0), "graphsage: layer ", l, " reads ", g.adjacency.cols,
+                " source nodes but has ", h.size(0), " rows");
+    const Var agg = config.aggregator == Aggregator::mean
+                        ? spmm(*g.mean, h)
+                        : neighbor_max(g.adjacency, relu(matmul(h, layer.w_pool) + layer.b_pool));
+    const Var self = g.num_dst == h.size(0) ? h : slice(h, 0, 0, g.num_dst);
+    h = matmul(self, layer.w_self) + matmul(agg, layer.w_neigh) + layer.bias;
+    if (l + 1 < graphs.size()) {
+      h = relu(h);
+      if (config.normalize) h = l2_normalize_rows(h);
+    }
+  }
+  return h;
+}
+
+Var batch_loss(const Params& params, const Var& inputs, const std::vector<LayerGraph>& graphs, const Config& config,
+               const SeedPositions& seeds) {
+  const Var z = sage_forward(params, inputs, graphs, config);
+  const int64_t b = seeds.users.numel(), k = seeds.negatives.size(1), d = z.size(1);
+  const Var eu = embedding(z, seeds.users);      // [B, d]
+  const Var ei = embedding(z, seeds.items);      // [B, d]
+  const Var ej = embedding(z, seeds.negatives);  // [B, k, d]
+  const Var pos = sum(eu * ei, -1);
+  const Var neg = sum(reshape(eu, {b, 1, d}) * ej, -1);
+  const Var pos_per_triple = broadcast_to(reshape(pos, {b, 1}), {b, k});
+  const Var l2 = sum_all(square(embedding(inputs, seeds.users))) + sum_all(square(embedding(inputs, seeds.items))) +
+                 sum_all(square(embedding(inputs, seeds.negatives))) * (1.0 / static_cast<double>(k));
+  return bpr_loss(pos_per_triple, neg) + l2 * (config.reg / (2.0 * static_cast<double>(b)));
+}
+
+}  // namespace aisle::models::graphsage

@@ -8,15 +8,13 @@
 #include "aisle/models/graphsage.hpp"
 #include "aisle/nn/init.hpp"
 #include "aisle/ops/index.hpp"
-#include "aisle/ops/matmul.hpp"
-#include "aisle/ops/scatter.hpp"
 #include "src/models/model_tensors.hpp"
+#include "src/models/trained_state.hpp"
 
 namespace aisle::models {
 namespace graphsage {
 namespace {
 
-constexpr const char* kOptimizerPrefix = "optimizer.";
 constexpr const char* kTokens = "input_tokens";
 constexpr const char* kUsers = "user_embeddings";
 constexpr const char* kItems = "item_embeddings";
@@ -217,8 +215,7 @@ Tensor GraphSage::score_users(const Tensor& users) const {
   AISLE_CHECK(params_.tokens.defined() || final_users_.defined(),
               "graphsage: score_users() needs setup() or load_weights() first");
   refresh_final();
-  NoGradGuard no_grad;
-  return ops::matmul(ops::gather_rows(final_users_, users), final_items_, false, true);
+  return score_with_tables(final_users_, final_items_, users);
 }
 
 std::map<std::string, Tensor> GraphSage::weights() const {
@@ -235,51 +232,27 @@ std::map<std::string, Tensor> GraphSage::weights() const {
 
 std::map<std::string, Tensor> GraphSage::state() const {
   check_ready("state()");
-  std::map<std::string, Tensor> s = weights();
-  for (const auto& [name, tensor] : optimizer_->state()) s.emplace(kOptimizerPrefix + name, tensor);
-  return s;
+  return with_optimizer_state(weights(), *optimizer_);
 }
 
 void GraphSage::load_state(const std::map<std::string, Tensor>& state) {
   check_ready("load_state()");
-  const std::map<std::string, Tensor> mine = this->state();
-  for (const auto& [name, tensor] : state)
-    AISLE_CHECK(mine.count(name) != 0, "graphsage: state tensor '", name, "' is not part of this model");
-  std::vector<std::pair<Tensor, Tensor>> copies;  // (target, source), applied after every check
-  for (const auto& [name, var] : named_params())
-    copies.emplace_back(var.value(), expect_weight("graphsage", state, name, var.shape(), /*artifact=*/false));
-  // The final tables are derived from the parameters: checked, then recomputed.
-  for (const char* derived : {kUsers, kItems})
-    if (state.count(derived) != 0) expect_weight("graphsage", state, derived, mine.at(derived).shape(), false);
-  optim::NamedTensors optimizer_state;
-  for (const auto& [name, tensor] : optimizer_->state()) {
-    const auto it = state.find(kOptimizerPrefix + name);
-    AISLE_CHECK(it != state.end(), "graphsage: state tensor '", kOptimizerPrefix, name, "' is missing");
-    optimizer_state.emplace_back(name, it->second);
-  }
-  optimizer_->load_state(optimizer_state);  // validates everything before changing anything
-  for (auto& [target, source] : copies) target.copy_(source);
-  final_stale_ = true;
+  load_trained_state("graphsage", state, this->state(), named_params(), {kUsers, kItems}, *optimizer_);
+  final_stale_ = true;  // the final tables are derived from the parameters
 }
 
 // Serving needs only the final tables. The trained parameters an artifact carries are kept as
 // they are, so that weights() gives them back; they would be needed to embed items added after
 // export, which `aisle recommend` does not do.
 void GraphSage::load_weights(const std::map<std::string, Tensor>& weights, Device device) {
-  const auto users = weights.find(kUsers);
-  if (users == weights.end()) AISLE_ARTIFACT_FAIL("graphsage: tensor '", kUsers, "' is missing");
-  AISLE_ARTIFACT_CHECK(users->second.dim() == 2, "graphsage: tensor '", kUsers, "' has shape ",
-                       shape_str(users->second.shape()), ", expected [users, width]");
-  const int64_t width = users->second.size(1);
-  const Tensor p = expect_weight("graphsage", weights, kUsers, {-1, width}, true);
-  const Tensor q = expect_weight("graphsage", weights, kItems, {-1, width}, true);
+  const auto [p, q] = read_final_tables("graphsage", weights);
   std::map<std::string, Tensor> kept;
   for (const auto& [name, tensor] : weights)
     if (name != kUsers && name != kItems) kept.emplace(name, tensor);
   device_ = device;
   num_users_ = p.size(0);
   num_items_ = q.size(0);
-  width_ = width;
+  width_ = p.size(1);
   params_ = Params{};
   served_parameters_ = std::move(kept);
   final_users_ = p.to(device);

@@ -13,12 +13,12 @@
 #include "aisle/ops/matmul.hpp"
 #include "aisle/ops/scatter.hpp"
 #include "src/models/model_tensors.hpp"
+#include "src/models/trained_state.hpp"
 
 namespace aisle::models {
 namespace lightgcn {
 namespace {
 
-constexpr const char* kOptimizerPrefix = "optimizer.";
 constexpr const char* kEgo = "ego_embeddings";
 constexpr const char* kUsers = "user_embeddings";
 constexpr const char* kItems = "item_embeddings";
@@ -144,8 +144,7 @@ Tensor LightGcn::score_users(const Tensor& users) const {
   AISLE_CHECK(ego_.defined() || final_users_.defined(),
               "lightgcn: score_users() needs setup() or load_weights() first");
   refresh_final();
-  NoGradGuard no_grad;
-  return ops::matmul(ops::gather_rows(final_users_, users), final_items_, false, true);
+  return score_with_tables(final_users_, final_items_, users);
 }
 
 std::map<std::string, Tensor> LightGcn::weights() const {
@@ -158,40 +157,18 @@ std::map<std::string, Tensor> LightGcn::weights() const {
 
 std::map<std::string, Tensor> LightGcn::state() const {
   check_ready("state()");
-  std::map<std::string, Tensor> s = weights();
-  for (const auto& [name, tensor] : optimizer_->state()) s.emplace(kOptimizerPrefix + name, tensor);
-  return s;
+  return with_optimizer_state(weights(), *optimizer_);
 }
 
 void LightGcn::load_state(const std::map<std::string, Tensor>& state) {
   check_ready("load_state()");
-  const std::map<std::string, Tensor> mine = this->state();
-  for (const auto& [name, tensor] : state)
-    AISLE_CHECK(mine.count(name) != 0, "lightgcn: state tensor '", name, "' is not part of this model");
-  const Tensor ego = expect_weight("lightgcn", state, kEgo, ego_.shape(), /*artifact=*/false);
-  // The propagated tables are derived from the ego table: checked, then recomputed.
-  for (const char* derived : {kUsers, kItems})
-    if (state.count(derived) != 0) expect_weight("lightgcn", state, derived, mine.at(derived).shape(), false);
-  optim::NamedTensors optimizer_state;
-  for (const auto& [name, tensor] : optimizer_->state()) {
-    const auto it = state.find(kOptimizerPrefix + name);
-    AISLE_CHECK(it != state.end(), "lightgcn: state tensor '", kOptimizerPrefix, name, "' is missing");
-    optimizer_state.emplace_back(name, it->second);
-  }
-  optimizer_->load_state(optimizer_state);  // validates everything before changing anything
-  Tensor target = ego_.value();
-  target.copy_(ego);
-  final_stale_ = true;
+  load_trained_state("lightgcn", state, this->state(), {{kEgo, ego_}}, {kUsers, kItems}, *optimizer_);
+  final_stale_ = true;  // the propagated tables are derived from the ego table
 }
 
 void LightGcn::load_weights(const std::map<std::string, Tensor>& weights, Device device) {
-  const auto users = weights.find(kUsers);
-  if (users == weights.end()) AISLE_ARTIFACT_FAIL("lightgcn: tensor '", kUsers, "' is missing");
-  AISLE_ARTIFACT_CHECK(users->second.dim() == 2, "lightgcn: tensor '", kUsers, "' has shape ",
-                       shape_str(users->second.shape()), ", expected [users, factors]");
-  const int64_t factors = users->second.size(1);
-  const Tensor p = expect_weight("lightgcn", weights, kUsers, {-1, factors}, true);
-  const Tensor q = expect_weight("lightgcn", weights, kItems, {-1, factors}, true);
+  const auto [p, q] = read_final_tables("lightgcn", weights);
+  const int64_t factors = p.size(1);
   Tensor ego;
   if (weights.count(kEgo) != 0) ego = expect_weight("lightgcn", weights, kEgo, {p.size(0) + q.size(0), factors}, true);
   device_ = device;

@@ -6,15 +6,13 @@
 #include "aisle/models/ngcf.hpp"
 #include "aisle/nn/init.hpp"
 #include "aisle/ops/index.hpp"
-#include "aisle/ops/matmul.hpp"
-#include "aisle/ops/scatter.hpp"
 #include "src/models/model_tensors.hpp"
+#include "src/models/trained_state.hpp"
 
 namespace aisle::models {
 namespace ngcf {
 namespace {
 
-constexpr const char* kOptimizerPrefix = "optimizer.";
 constexpr const char* kEgo = "ego_embeddings";
 constexpr const char* kUsers = "user_embeddings";
 constexpr const char* kItems = "item_embeddings";
@@ -156,8 +154,7 @@ Tensor Ngcf::score_users(const Tensor& users) const {
   AISLE_CHECK(params_.ego.defined() || final_users_.defined(),
               "ngcf: score_users() needs setup() or load_weights() first");
   refresh_final();
-  NoGradGuard no_grad;
-  return ops::matmul(ops::gather_rows(final_users_, users), final_items_, false, true);
+  return score_with_tables(final_users_, final_items_, users);
 }
 
 std::map<std::string, Tensor> Ngcf::weights() const {
@@ -171,43 +168,20 @@ std::map<std::string, Tensor> Ngcf::weights() const {
 
 std::map<std::string, Tensor> Ngcf::state() const {
   check_ready("state()");
-  std::map<std::string, Tensor> s = weights();
-  for (const auto& [name, tensor] : optimizer_->state()) s.emplace(kOptimizerPrefix + name, tensor);
-  return s;
+  return with_optimizer_state(weights(), *optimizer_);
 }
 
 void Ngcf::load_state(const std::map<std::string, Tensor>& state) {
   check_ready("load_state()");
-  const std::map<std::string, Tensor> mine = this->state();
-  for (const auto& [name, tensor] : state)
-    AISLE_CHECK(mine.count(name) != 0, "ngcf: state tensor '", name, "' is not part of this model");
-  std::vector<std::pair<Tensor, Tensor>> copies;  // (target, source), applied after every check
-  for (const auto& [name, var] : named_params())
-    copies.emplace_back(var.value(), expect_weight("ngcf", state, name, var.shape(), /*artifact=*/false));
-  // The final tables are derived from the parameters: checked, then recomputed.
-  for (const char* derived : {kUsers, kItems})
-    if (state.count(derived) != 0) expect_weight("ngcf", state, derived, mine.at(derived).shape(), false);
-  optim::NamedTensors optimizer_state;
-  for (const auto& [name, tensor] : optimizer_->state()) {
-    const auto it = state.find(kOptimizerPrefix + name);
-    AISLE_CHECK(it != state.end(), "ngcf: state tensor '", kOptimizerPrefix, name, "' is missing");
-    optimizer_state.emplace_back(name, it->second);
-  }
-  optimizer_->load_state(optimizer_state);  // validates everything before changing anything
-  for (auto& [target, source] : copies) target.copy_(source);
-  final_stale_ = true;
+  load_trained_state("ngcf", state, this->state(), named_params(), {kUsers, kItems}, *optimizer_);
+  final_stale_ = true;  // the final tables are derived from the parameters
 }
 
 // Serving needs only the final tables; the trained parameters, when the artifact has them, are
 // checked against each other and kept so that weights() gives them back.
 void Ngcf::load_weights(const std::map<std::string, Tensor>& weights, Device device) {
-  const auto users = weights.find(kUsers);
-  if (users == weights.end()) AISLE_ARTIFACT_FAIL("ngcf: tensor '", kUsers, "' is missing");
-  AISLE_ARTIFACT_CHECK(users->second.dim() == 2, "ngcf: tensor '", kUsers, "' has shape ",
-                       shape_str(users->second.shape()), ", expected [users, width]");
-  const int64_t width = users->second.size(1);
-  const Tensor p = expect_weight("ngcf", weights, kUsers, {-1, width}, true);
-  const Tensor q = expect_weight("ngcf", weights, kItems, {-1, width}, true);
+  const auto [p, q] = read_final_tables("ngcf", weights);
+  const int64_t width = p.size(1);
   Params params;
   std::vector<int64_t> sizes;
   int64_t factors = 0;

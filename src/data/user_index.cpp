@@ -39,4 +39,11 @@ bool UserItemIndex::contains(int64_t user, int64_t item) const {
   return std::binary_search(begin(user), end(user), item);
 }
 
+std::vector<uint8_t> items_with_rows(const UserItemIndex& index) {
+  std::vector<uint8_t> seen(static_cast<size_t>(index.num_items()), 0);
+  for (int64_t u = 0; u < index.num_users(); ++u)
+    for (const int64_t* i = index.begin(u); i != index.end(u); ++i) seen[static_cast<size_t>(*i)] = 1;
+  return seen;
+}
+
 }  // namespace aisle::data

@@ -48,9 +48,8 @@ EvalSettings eval_settings(const recipe::Recipe& r, const Model& model, const da
 }
 
 data::Interactions cold_item_rows(const data::UserItemIndex& train, const data::Interactions& target) {
-  std::vector<uint8_t> known(static_cast<size_t>(std::max(train.num_items(), target.num_items)), 0);
-  for (int64_t u = 0; u < train.num_users(); ++u)
-    for (const int64_t* i = train.begin(u); i != train.end(u); ++i) known[static_cast<size_t>(*i)] = 1;
+  std::vector<uint8_t> known = data::items_with_rows(train);
+  known.resize(static_cast<size_t>(std::max(train.num_items(), target.num_items)), 0);
   const int64_t* items = target.items.data<int64_t>();
   std::vector<int64_t> rows;
   for (int64_t r = 0; r < target.size(); ++r)

@@ -27,4 +27,8 @@ class UserItemIndex {
   int64_t num_items_ = 0;
 };
 
+// Which items appear in at least one user's list: [num_items] of 0/1. The rest are the "cold"
+// items (no training row) of GraphSAGE's negatives and of eval.cold_items.
+std::vector<uint8_t> items_with_rows(const UserItemIndex& index);
+
 }  // namespace aisle::data

@@ -88,10 +88,9 @@ void GraphSage::setup(const train::TrainingData& data, const train::ModelContext
     // Uniform over the items that have training rows: a new item is never a positive, and making
     // it a negative at every step would teach the model that items without user neighbours are
     // bad, which is the prior cold start has to overcome.
+    const std::vector<uint8_t> seen = data::items_with_rows(*data.train_index);
     std::vector<float> known(static_cast<size_t>(num_items_), 0.0f);
-    for (int64_t u = 0; u < data.train_index->num_users(); ++u)
-      for (const int64_t* i = data.train_index->begin(u); i != data.train_index->end(u); ++i)
-        known[static_cast<size_t>(*i)] = 1.0f;
+    for (size_t i = 0; i < seen.size(); ++i) known[i] = seen[i];
     negatives_.emplace(data::NegativeSampler::popularity(data.train_index, Tensor::from_vector(known), /*alpha=*/1.0));
   } else {
     negatives_.emplace(data::NegativeSampler::uniform(data.train_index));

@@ -8,17 +8,10 @@
 #include "aisle/autograd/scatter.hpp"
 #include "aisle/autograd/segment_reduce.hpp"
 #include "aisle/autograd/shape.hpp"
+#include "src/models/embedding_loss.hpp"
 #include "src/models/model_tensors.hpp"
 
 namespace aisle::models::graphsage {
-namespace {
-
-constexpr double kNormEps = 1e-12;
-
-Var l2_normalize_rows(const Var& x) { return x / sqrt(sum(square(x), 1, /*keepdim=*/true) + kNormEps); }
-
-}  // namespace
-
 LayerGraph layer_graph(const ops::Csr& adjacency, int64_t num_dst, Aggregator aggregator, Device device, DType dtype) {
   ops::Csr a = adjacency;
   if (a.values.dtype() != dtype) a.values = a.values.to(dtype);
@@ -51,17 +44,8 @@ Var sage_forward(const Params& params, const Var& inputs, const std::vector<Laye
 
 Var batch_loss(const Params& params, const Var& inputs, const std::vector<LayerGraph>& graphs, const Config& config,
                const SeedPositions& seeds) {
-  const Var z = sage_forward(params, inputs, graphs, config);
-  const int64_t b = seeds.users.numel(), k = seeds.negatives.size(1), d = z.size(1);
-  const Var eu = embedding(z, seeds.users);      // [B, d]
-  const Var ei = embedding(z, seeds.items);      // [B, d]
-  const Var ej = embedding(z, seeds.negatives);  // [B, k, d]
-  const Var pos = sum(eu * ei, -1);
-  const Var neg = sum(reshape(eu, {b, 1, d}) * ej, -1);
-  const Var pos_per_triple = broadcast_to(reshape(pos, {b, 1}), {b, k});
-  const Var l2 = sum_all(square(embedding(inputs, seeds.users))) + sum_all(square(embedding(inputs, seeds.items))) +
-                 sum_all(square(embedding(inputs, seeds.negatives))) * (1.0 / static_cast<double>(k));
-  return bpr_loss(pos_per_triple, neg) + l2 * (config.reg / (2.0 * static_cast<double>(b)));
+  return bpr_loss_with_row_l2(sage_forward(params, inputs, graphs, config), inputs, seeds.users, seeds.items,
+                              seeds.negatives, config.reg);
 }
 
 }  // namespace aisle::models::graphsage

@@ -8,16 +8,12 @@
 #include "aisle/autograd/scatter.hpp"
 #include "aisle/autograd/shape.hpp"
 #include "aisle/ops/random.hpp"
+#include "src/models/embedding_loss.hpp"
 
 namespace aisle::models::ngcf {
 namespace {
 
 constexpr double kLeakySlope = 0.2;  // the reference code's tf.nn.leaky_relu default
-// tf.math.l2_normalize's floor on the squared norm, here added instead of taken as a maximum
-// (the same for any row that is not ~0).
-constexpr double kNormEps = 1e-12;
-
-Var l2_normalize_rows(const Var& x) { return x / sqrt(sum(square(x), 1, /*keepdim=*/true) + kNormEps); }
 
 }  // namespace
 
@@ -60,18 +56,7 @@ Var propagate(const SparseOperator& graph, const Params& params, const std::vect
 
 Var batch_loss(const SparseOperator& graph, const Params& params, const BatchIds& ids, double reg,
                const std::vector<Tensor>& masks) {
-  const Var final_embeddings = propagate(graph, params, masks);
-  const int64_t b = ids.users.numel(), k = ids.negatives.size(1), f = final_embeddings.size(1);
-  const Var eu = embedding(final_embeddings, ids.users);      // [B, F']
-  const Var ei = embedding(final_embeddings, ids.items);      // [B, F']
-  const Var ej = embedding(final_embeddings, ids.negatives);  // [B, k, F']
-  const Var pos = sum(eu * ei, -1);                            // [B]
-  const Var neg = sum(reshape(eu, {b, 1, f}) * ej, -1);        // [B, k]
-  const Var pos_per_triple = broadcast_to(reshape(pos, {b, 1}), {b, k});
-  const Var& ego = params.ego;
-  const Var l2 = sum_all(square(embedding(ego, ids.users))) + sum_all(square(embedding(ego, ids.items))) +
-                 sum_all(square(embedding(ego, ids.negatives))) * (1.0 / static_cast<double>(k));
-  return bpr_loss(pos_per_triple, neg) + l2 * (reg / (2.0 * static_cast<double>(b)));
+  return bpr_loss_with_row_l2(propagate(graph, params, masks), params.ego, ids.users, ids.items, ids.negatives, reg);
 }
 
 }  // namespace aisle::models::ngcf

@@ -91,12 +91,12 @@ class NegativeSampler:
 
     def __call__(self, users):
         neg = torch.randint(0, self.n_items, users.shape, device=users.device)
-        todo = torch.arange(users.numel(), device=users.device)
-        while todo.numel():
-            keys = users[todo] * self.n_items + neg[todo]
+        redraw = torch.arange(users.numel(), device=users.device)
+        while redraw.numel():
+            keys = users[redraw] * self.n_items + neg[redraw]
             at = torch.searchsorted(self.keys, keys).clamp_(max=self.keys.numel() - 1)
-            todo = todo[self.keys[at] == keys]
-            neg[todo] = torch.randint(0, self.n_items, todo.shape, device=users.device)
+            redraw = redraw[self.keys[at] == keys]
+            neg[redraw] = torch.randint(0, self.n_items, redraw.shape, device=users.device)
         return neg
 
 

@@ -1,0 +1,20 @@
+#pragma once
+// Pieces the graph models (LightGCN, NGCF, GraphSAGE) compute the same way: the BPR loss over
+// final embeddings with the reference code's L2 on the rows that produced them, and the row-wise
+// L2 normalisation of hidden layers.
+#include "aisle/autograd/var.hpp"
+
+namespace aisle::models {
+
+// mean over the B k triples of softplus(s_uj - s_ui), s the dot product of rows of `final`
+// (users, items: i64 [B]; negatives: i64 [B, k]), + reg / (2 B) * sum over the batch of
+// (|base_u|^2 + |base_i|^2 + mean_j |base_j|^2), `base` the rows the final ones come from (the ego
+// embeddings, or a GraphSAGE step's input rows), indexed by the same ids.
+Var bpr_loss_with_row_l2(const Var& final, const Var& base, const Tensor& users, const Tensor& items,
+                         const Tensor& negatives, double reg);
+
+// x / sqrt(sum_c x_c^2 + 1e-12) per row: tf.math.l2_normalize's floor on the squared norm, added
+// rather than taken as a maximum (the same for any row that is not ~0).
+Var l2_normalize_rows(const Var& x);
+
+}  // namespace aisle::models

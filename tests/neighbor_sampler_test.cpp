@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string>
 
 #include "aisle/data/graph.hpp"
 #include "support/omp_threads.hpp"
@@ -168,6 +169,118 @@ TEST(NeighborSampler, RejectsBadArguments) {
                      "seed 2 appears twice");
   // Failed calls leave the sampler clean.
   expect_valid(sampler.sample(Tensor::from_vector<int64_t>({0, 1, 2, 3}), 0, 0), g.adjacency, {1});
+}
+
+// ---- CUDA: the same samples, made on the device ------------------------------------------
+
+ops::Csr on_device(const ops::Csr& g, Device d) {
+  return ops::Csr{g.row_ptr.to(d), g.col_idx.to(d), g.values.to(d), g.rows, g.cols};
+}
+
+// Bit-identical: same seeds, src_nodes order, CSR and values; every tensor of `dev` on the GPU.
+void expect_same_sample(const NeighborSample& cpu, const NeighborSample& dev) {
+  EXPECT_TRUE(dev.seeds.is_cuda());
+  EXPECT_EQ(cpu.seeds.to_vector<int64_t>(), dev.seeds.to_vector<int64_t>());
+  ASSERT_EQ(cpu.blocks.size(), dev.blocks.size());
+  for (size_t h = 0; h < cpu.blocks.size(); ++h) {
+    SCOPED_TRACE("hop " + std::to_string(h + 1));
+    const SampledBlock &a = cpu.blocks[h], &b = dev.blocks[h];
+    EXPECT_TRUE(b.src_nodes.is_cuda() && b.adjacency.row_ptr.is_cuda() && b.adjacency.col_idx.is_cuda() &&
+                b.adjacency.values.is_cuda());
+    EXPECT_EQ(a.num_dst, b.num_dst);
+    EXPECT_EQ(a.adjacency.rows, b.adjacency.rows);
+    EXPECT_EQ(a.adjacency.cols, b.adjacency.cols);
+    EXPECT_EQ(a.src_nodes.to_vector<int64_t>(), b.src_nodes.to_vector<int64_t>());
+    EXPECT_EQ(a.adjacency.row_ptr.to_vector<int64_t>(), b.adjacency.row_ptr.to_vector<int64_t>());
+    EXPECT_EQ(a.adjacency.col_idx.dtype(), b.adjacency.col_idx.dtype());
+    EXPECT_EQ(a.adjacency.col_idx.to_vector<int64_t>(), b.adjacency.col_idx.to_vector<int64_t>());
+    EXPECT_EQ(a.adjacency.values.to_vector<float>(), b.adjacency.values.to_vector<float>());
+  }
+}
+
+TEST(NeighborSamplerCuda, MatchesCpuBitForBit) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Device gpu = testing::gpu();
+  const uint64_t fresh = testing::fresh_seed();
+  Generator gen(fresh);
+  // g: rows longer than a warp (users ~100 items, the first items hundreds of users), so fan-outs
+  // above 32 spread the draw over all lanes; sparse: short rows and isolated users and items.
+  for (const DType index : {DType::i32, DType::i64}) {
+    const BipartiteGraph g = random_graph(300, 100, 16000, fresh, index);
+    const BipartiteGraph sparse = random_graph(400, 300, 1500, fresh + 1, index);
+    for (const BipartiteGraph* graph : {&g, &sparse}) {
+      const ops::Csr dev_graph = on_device(graph->adjacency, gpu);
+      for (const std::vector<int64_t>& fanouts : std::vector<std::vector<int64_t>>{
+               {5, 3}, {10}, {-1, 2}, {1, 1, 1}, {0, 4}, {40, 3}, {100}, {2, -1}, {65536}, {3, 3, 3, 3}}) {
+        SCOPED_TRACE(::testing::Message() << "fresh seed " << fresh << ", " << dtype_name(index) << ", "
+                                          << graph->num_nodes() << " nodes, fan-outs " << fanouts.size() << " hops, first "
+                                          << fanouts[0]);
+        NeighborSampler cpu(graph->adjacency, fanouts), dev(dev_graph, fanouts);
+        EXPECT_TRUE(dev.device().is_cuda());
+        // Random distinct seeds in random order, isolated nodes among them.
+        std::vector<int64_t> ids;
+        for (int64_t v = 0; v < graph->num_nodes(); ++v)
+          if (gen.next_below(4) == 0) ids.push_back(v);
+        for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[gen.next_below(i)]);
+        const Tensor seeds = Tensor::from_vector(ids);
+        const uint64_t stream = gen.next_u32();
+        const NeighborSample reference = cpu.sample(seeds, fresh, stream);
+        const NeighborSample on_gpu = dev.sample(seeds, fresh, stream);
+        expect_same_sample(reference, on_gpu);
+        expect_valid(on_gpu, graph->adjacency, fanouts);
+        // Seeds already on the device; and again, which also checks the scratch map was restored.
+        expect_same_sample(reference, dev.sample(seeds.to(gpu), fresh, stream));
+        expect_same_sample(cpu.sample(seeds, fresh, stream + 1), dev.sample(seeds, fresh, stream + 1));
+      }
+    }
+  }
+}
+
+TEST(NeighborSamplerCuda, SmallAndEmptyBatches) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Device gpu = testing::gpu();
+  const BipartiteGraph g = bipartite_graph(Interactions::from_vectors({0, 0, 0, 1}, {2, 0, 1, 1}, 3, 4));
+  NeighborSampler cpu(g.adjacency, {3, 1}), dev(on_device(g.adjacency, gpu), {3, 1});
+  // Node 2 is a user with no rows, node 6 an item with none.
+  for (const std::vector<int64_t>& ids : std::vector<std::vector<int64_t>>{{}, {2}, {6, 2}, {0}, {4, 1, 6}}) {
+    const Tensor seeds = Tensor::from_vector(ids);
+    expect_same_sample(cpu.sample(seeds, 7, 1), dev.sample(seeds, 7, 1));
+  }
+  // The Generator overload takes one stream on the device too.
+  Generator a(5), b(5);
+  const Tensor seeds = Tensor::from_vector<int64_t>({0, 1, 3});
+  expect_same_sample(cpu.sample(seeds, a), dev.sample(seeds, b));
+  EXPECT_EQ(b.next_stream(), 1u);
+}
+
+TEST(NeighborSamplerCuda, RejectsBadSeedsAndLeavesTheSamplerClean) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Device gpu = testing::gpu();
+  const BipartiteGraph g = bipartite_graph(Interactions::from_vectors({0, 1}, {0, 1}, 2, 2));
+  NeighborSampler cpu(g.adjacency, {1}), dev(on_device(g.adjacency, gpu), {1});
+  for (const Device seeds_on : {Device::cpu(), gpu}) {
+    auto seeds = [&](std::vector<int64_t> ids) { return Tensor::from_vector(ids).to(seeds_on); };
+    // The first bad position, as the CPU's in-order check finds it.
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { dev.sample(seeds({1, 4}), 0, 0); }),
+                       "NeighborSampler::sample: seed 4 at position 1 is outside [0, 4)");
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { dev.sample(seeds({-3, 1}), 0, 0); }),
+                       "seed -3 at position 0 is outside [0, 4)");
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { dev.sample(seeds({2, 1, 2, 9}), 0, 0); }), "seed 2 appears twice");
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { dev.sample(seeds({3, 3, 9}), 0, 0); }), "seed 3 appears twice");
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { dev.sample(seeds({0, 9, 0}), 0, 0); }),
+                       "seed 9 at position 1 is outside [0, 4)");
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { dev.sample(Tensor::from_vector<int32_t>({0}).to(seeds_on), 0, 0); }),
+                       "seeds must be a 1-D i64 tensor");
+    // Failed calls leave the device map clean.
+    const Tensor all = Tensor::from_vector<int64_t>({0, 1, 2, 3});
+    expect_same_sample(cpu.sample(all, 0, 0), dev.sample(all.to(seeds_on), 0, 0));
+  }
+  ops::Csr mixed = on_device(g.adjacency, gpu);
+  mixed.col_idx = g.adjacency.col_idx;
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { NeighborSampler(mixed, {1}); }), "are on different devices");
+  // A CPU graph still takes CPU seeds only.
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { cpu.sample(Tensor::from_vector<int64_t>({0}).to(gpu), 0, 0); }),
+                     "seeds must be a 1-D i64 CPU tensor");
 }
 
 }  // namespace

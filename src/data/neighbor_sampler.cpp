@@ -1,22 +1,17 @@
+// NeighborSampler: checks, dispatch, and the CPU sampler (the reference). CUDA twin:
+// cuda/neighbor_sample.cu; both draw with src/data/neighbor_draw.hpp.
 #include "aisle/data/neighbor_sampler.hpp"
 
 #include <algorithm>
 
+#include "cuda/neighbor_sample.hpp"
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
-#include "src/data/counter_rng.hpp"
+#include "src/data/neighbor_draw.hpp"
 
 namespace aisle::data {
 
 namespace {
-
-constexpr int64_t kMaxFanout = 65536;
-constexpr int64_t kMaxHops = 255;
-constexpr int kNodeBits = 40;
-// Node v at hop h reads blocks from (h << 56) | (v << 16): 65536 blocks, enough for 65536 draws.
-uint64_t node_block(int64_t hop, int64_t node) {
-  return (static_cast<uint64_t>(hop) << 56) | (static_cast<uint64_t>(node) << 16);
-}
 
 // Writes the global ids of the neighbours that dst node v keeps into out[0, take).
 template <class Index>
@@ -27,15 +22,10 @@ void sample_row(const int64_t* rp, const Index* col, int64_t v, int64_t take, ui
     for (int64_t q = 0; q < take; ++q) out[q] = static_cast<int64_t>(col[first + q]);
     return;
   }
-  // Floyd: for j = degree - take .. degree - 1, pick t in [0, j]; if t is taken, j (never taken
-  // yet) joins instead. Every take-subset of positions is equally likely.
-  detail::CounterRng rng(seed, stream, node_block(hop, v));
-  int64_t count = 0;
-  for (int64_t j = degree - take; j < degree; ++j) {
-    const int64_t t = static_cast<int64_t>(rng.below(static_cast<uint64_t>(j) + 1));
-    const bool taken = std::find(out, out + count, t) != out + count;
-    out[count++] = taken ? j : t;
-  }
+  detail::floyd_positions(
+      seed, stream, hop, v, degree, take,
+      [out](int64_t t, int64_t count) { return std::find(out, out + count, t) != out + count; },
+      [out](int64_t c, int64_t position) { out[c] = position; });
   std::sort(out, out + take);
   for (int64_t q = 0; q < take; ++q) out[q] = static_cast<int64_t>(col[first + out[q]]);
 }
@@ -46,21 +36,26 @@ NeighborSampler::NeighborSampler(ops::Csr graph, std::vector<int64_t> fanouts)
     : graph_(std::move(graph)), fanouts_(std::move(fanouts)) {
   const char* op = "NeighborSampler";
   AISLE_CHECK(graph_.row_ptr.defined() && graph_.col_idx.defined(), op, ": the graph has no row_ptr/col_idx");
-  AISLE_CHECK(!graph_.row_ptr.is_cuda() && !graph_.col_idx.is_cuda(), op, ": the graph must be on the CPU, got ",
-              graph_.describe());
+  AISLE_CHECK(graph_.row_ptr.device() == graph_.col_idx.device(), op, ": the graph's row_ptr (",
+              graph_.row_ptr.describe(), ") and col_idx (", graph_.col_idx.describe(), ") are on different devices");
   AISLE_CHECK(graph_.rows == graph_.cols, op, ": the graph must be square (nodes x nodes), got ", graph_.describe());
-  AISLE_CHECK(graph_.rows < (int64_t{1} << kNodeBits), op, ": at most 2^40 nodes, got ", graph_.rows);
+  AISLE_CHECK(graph_.rows < (int64_t{1} << detail::kNeighborNodeBits), op, ": at most 2^40 nodes, got ", graph_.rows);
   AISLE_CHECK(graph_.row_ptr.dtype() == DType::i64 && graph_.row_ptr.dim() == 1 &&
                   graph_.row_ptr.numel() == graph_.rows + 1,
               op, ": row_ptr must be i64 [rows + 1 = ", graph_.rows + 1, "], got ", graph_.row_ptr.describe());
   AISLE_CHECK(graph_.col_idx.dtype() == DType::i32 || graph_.col_idx.dtype() == DType::i64, op,
               ": col_idx must be i32 or i64, got ", graph_.col_idx.describe());
-  AISLE_CHECK(!fanouts_.empty() && static_cast<int64_t>(fanouts_.size()) <= kMaxHops, op,
-              ": give between 1 and ", kMaxHops, " fan-outs, got ", fanouts_.size());
+  AISLE_CHECK(!fanouts_.empty() && static_cast<int64_t>(fanouts_.size()) <= detail::kMaxNeighborHops, op,
+              ": give between 1 and ", detail::kMaxNeighborHops, " fan-outs, got ", fanouts_.size());
   for (size_t h = 0; h < fanouts_.size(); ++h)
-    AISLE_CHECK(fanouts_[h] >= -1 && fanouts_[h] <= kMaxFanout, op, ": fan-out ", fanouts_[h], " of hop ", h + 1,
-                " must be in [-1, ", kMaxFanout, "] (-1 keeps every neighbour)");
-  local_.assign(static_cast<size_t>(graph_.rows), -1);
+    AISLE_CHECK(fanouts_[h] >= -1 && fanouts_[h] <= detail::kMaxNeighborFanout, op, ": fan-out ", fanouts_[h],
+                " of hop ", h + 1, " must be in [-1, ", detail::kMaxNeighborFanout, "] (-1 keeps every neighbour)");
+  if (device().is_cuda()) {
+    // -1 everywhere between calls, like local_; the CUDA sampler restores that before returning.
+    AISLE_CUDA_ONLY(op, device_local_ = Tensor::full({graph_.rows}, -1.0, DType::i64, device()));
+  } else {
+    local_.assign(static_cast<size_t>(graph_.rows), -1);
+  }
 }
 
 NeighborSample NeighborSampler::sample(const Tensor& seeds, Generator& gen) {
@@ -69,6 +64,12 @@ NeighborSample NeighborSampler::sample(const Tensor& seeds, Generator& gen) {
 
 NeighborSample NeighborSampler::sample(const Tensor& seeds, uint64_t seed, uint64_t stream) {
   const char* op = "NeighborSampler::sample";
+  if (device().is_cuda()) {
+    AISLE_CHECK(seeds.defined() && seeds.dim() == 1 && seeds.dtype() == DType::i64, op,
+                ": seeds must be a 1-D i64 tensor, got ",
+                seeds.defined() ? seeds.describe() : std::string("an undefined tensor"));
+    AISLE_CUDA_ONLY(op, return cuda::neighbor_sample(graph_, fanouts_, seeds.to(device()), seed, stream, device_local_));
+  }
   AISLE_CHECK(seeds.defined() && seeds.dim() == 1 && seeds.dtype() == DType::i64 && !seeds.is_cuda(), op,
               ": seeds must be a 1-D i64 CPU tensor, got ",
               seeds.defined() ? seeds.describe() : std::string("an undefined tensor"));
@@ -93,7 +94,7 @@ NeighborSample NeighborSampler::sample(const Tensor& seeds, uint64_t seed, uint6
     std::vector<int64_t> out_ptr(static_cast<size_t>(n_dst) + 1, 0);
     for (int64_t d = 0; d < n_dst; ++d) {
       const int64_t v = dst[static_cast<size_t>(d)], degree = rp[v + 1] - rp[v];
-      out_ptr[static_cast<size_t>(d) + 1] = out_ptr[static_cast<size_t>(d)] + (f < 0 ? degree : std::min(degree, f));
+      out_ptr[static_cast<size_t>(d) + 1] = out_ptr[static_cast<size_t>(d)] + detail::neighbor_take(degree, f);
     }
     std::vector<int64_t> picked(static_cast<size_t>(out_ptr.back()));
     detail::dispatch_index(graph_.col_idx.dtype(), op, [&](auto tag) {

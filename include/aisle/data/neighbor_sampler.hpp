@@ -38,27 +38,37 @@ struct NeighborSample {
 // allocation), or all of them when degree <= f or f < 0. Positions are distinct; the nodes are
 // too when the graph has no repeated edges (bipartite_graph merges them).
 //
+// Devices: the sampler runs where its graph is. A CUDA graph gives a sample whose tensors are all
+// on that device and which is bit-identical to the CPU sampler's for the same graph, seeds, seed
+// and stream (same src_nodes order, CSR and values), so a model's blocks need no host copy.
+//
 // Determinism: node v at hop h draws from its own block range of Philox stream (seed, stream),
 // keyed by (h, v) rather than by its position, so a node's sample does not depend on the thread
-// count or on which other seeds share the batch (shards of a batch sample what the whole batch
-// would). Not thread-safe: sample() reuses a node -> local id scratch of num_nodes entries; use
-// one sampler per loader thread.
+// count, the device, or on which other seeds share the batch (shards of a batch sample what the
+// whole batch would). Not thread-safe: sample() reuses a node -> local id scratch of num_nodes
+// entries (on the graph's device); use one sampler per loader thread.
 class NeighborSampler {
  public:
-  // graph: a square CPU CSR with fewer than 2^40 rows; fanouts: one per hop, each in [-1, 65536].
+  // graph: a square CSR with fewer than 2^40 rows, row_ptr and col_idx on one device (the CPU, or
+  // a GPU in a build with the CUDA backend; otherwise the constructor throws); fanouts: one per
+  // hop, each in [-1, 65536].
   NeighborSampler(ops::Csr graph, std::vector<int64_t> fanouts);
 
-  // seeds: distinct node ids (i64 [n], CPU). The Generator overload takes one stream.
+  // seeds: distinct node ids (i64 [n]): on the CPU for a CPU graph, on any device for a CUDA graph
+  // (copied to it). The Generator overload takes one stream. A seed out of range or repeated
+  // throws aisle::Error naming it, on either device.
   NeighborSample sample(const Tensor& seeds, Generator& gen);
   NeighborSample sample(const Tensor& seeds, uint64_t seed, uint64_t stream);
 
   int64_t num_nodes() const { return graph_.rows; }
+  Device device() const { return graph_.row_ptr.device(); }
   const std::vector<int64_t>& fanouts() const { return fanouts_; }
 
  private:
   ops::Csr graph_;
   std::vector<int64_t> fanouts_;
-  std::vector<int64_t> local_;  // global id -> local id in the current block, -1 when absent
+  std::vector<int64_t> local_;  // CPU graph: global id -> local id in the current block, -1 when absent
+  Tensor device_local_;         // CUDA graph: the same map, i64 [num_nodes] on the graph's device
 };
 
 }  // namespace aisle::data

@@ -47,7 +47,9 @@ void GraphSage::setup(const train::TrainingData& data, const train::ModelContext
   width_ = config_.width();
   graph_.emplace(build_feature_graph(*data.train_index, num_users_, num_items_, data.item_features.get(),
                                      config_.graph));
-  sampler_.emplace(graph_->adjacency, config_.fanouts);
+  // The sampler works where the layers do: on a GPU its blocks are made on the device (and are
+  // the CPU sampler's blocks bit for bit), so a step copies no neighbourhood to the device.
+  sampler_.emplace(csr_on_device(graph_->adjacency, device_), config_.fanouts);
 
   // All from one host generator: the same numbers on every device. Weights Xavier-uniform (as
   // PyG's SAGEConv's glorot), biases zero.
@@ -152,10 +154,13 @@ StepInputs GraphSage::step_inputs(int64_t epoch, int64_t step) {
   const data::NeighborSample sample = sampler_->sample(
       Tensor::from_vector(in.seeds), seed_,
       data::sampler_stream(data::SamplerPurpose::neighbors, static_cast<uint64_t>(epoch), static_cast<uint64_t>(step)));
+  // The input rows are looked up on the host (the token layout lives there), so the input nodes
+  // come back from the device; the blocks themselves stay where the sampler made them.
   graph_->input_bags(sample.input_nodes().to_vector<int64_t>(), in.input_ids, in.input_offsets);
   in.input_ids = in.input_ids.to(device_);
   in.input_offsets = in.input_offsets.to(device_);
-  // The sampler's blocks go outwards from the seeds; the layers run inwards.
+  // The sampler's blocks go outwards from the seeds; the layers run inwards. layer_graph moves
+  // nothing for blocks already on device_.
   for (auto block = sample.blocks.rbegin(); block != sample.blocks.rend(); ++block)
     in.graphs.push_back(layer_graph(block->adjacency, block->num_dst, config_.aggregator, device_));
   in.positions = SeedPositions{positions_of(in.seeds, b.users).to(device_), positions_of(in.seeds, items).to(device_),

@@ -64,7 +64,7 @@ class GraphSage final : public train::Model {
   int64_t num_users_ = 0, num_items_ = 0;
   int64_t width_ = 0;  // of the final embeddings
   std::optional<FeatureGraph> graph_;  // CPU; none when only serving
-  std::optional<data::NeighborSampler> sampler_;
+  std::optional<data::NeighborSampler> sampler_;  // over the graph on device_
   Params params_;
   std::unique_ptr<optim::SparseAdam> optimizer_;
   data::Interactions train_;

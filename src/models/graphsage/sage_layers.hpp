@@ -28,7 +28,8 @@ struct LayerGraph {
   ops::Csr adjacency;
   std::optional<SparseOperator> mean;  // the same matrix with its transpose, for the mean aggregator
 };
-// From a CPU CSR (a sampled block or the whole graph): copied to `device`, values cast to `dtype`.
+// From a CSR (a sampled block or the whole graph) on any device: copied to `device` unless it is
+// there already, values cast to `dtype` unless they have it.
 LayerGraph layer_graph(const ops::Csr& adjacency, int64_t num_dst, Aggregator aggregator, Device device,
                        DType dtype = DType::f32);
 

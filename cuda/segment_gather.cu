@@ -19,7 +19,8 @@ namespace {
 // One warp per segment; writes every element of the segment's row, empty segments included.
 template <class T, class I>
 __global__ void gather_sum_kernel(const int64_t* ptr, const I* idx, const T* weights, const T* x, T* out,
-                                  int64_t segments, int64_t d, int64_t x_rows, bool mean, int64_t* bad) {
+                                  int64_t segments, int64_t d, int64_t x_rows, bool mean, const T* addend, T* total,
+                                  T total_scale, int64_t* bad) {
   const int lane = static_cast<int>(threadIdx.x % kWarp);
   AISLE_WARP_STRIDE(s, segments) {
     const int64_t j0 = ptr[s], j1 = ptr[s + 1];
@@ -34,7 +35,9 @@ __global__ void gather_sum_kernel(const int64_t* ptr, const I* idx, const T* wei
         const T v = x[k * d + c];
         acc = weights != nullptr ? detail::madd_unfused(acc, weights[j], v) : acc + v;
       }
-      out[s * d + c] = detail::segment_finish(acc, mean, j1 - j0);
+      const T v = detail::gather_add(detail::segment_finish(acc, mean, j1 - j0), addend, s * d + c);
+      out[s * d + c] = v;
+      if (total != nullptr) total[s * d + c] = detail::gather_total(total[s * d + c], v, total_scale);
     }
   }
 }
@@ -47,6 +50,17 @@ __global__ void gather_sum_kernel(const int64_t* ptr, const I* idx, const T* wei
 constexpr int kGatherUnroll = 4;
 
 __device__ inline float4 add4(float4 a, float4 b) { return {a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w}; }
+// The epilogue (GatherEpilogue) on one float4, element by element as the scalar kernel does it.
+__device__ inline float4 add_addend4(float4 v, const float4* addend, int64_t at) {
+  if (addend == nullptr) return v;
+  const float4 a = addend[at];
+  return {detail::gather_add(v.x, &a.x, 0), detail::gather_add(v.y, &a.y, 0), detail::gather_add(v.z, &a.z, 0),
+          detail::gather_add(v.w, &a.w, 0)};
+}
+__device__ inline float4 total4(float4 t, float4 v, float scale) {
+  return {detail::gather_total(t.x, v.x, scale), detail::gather_total(t.y, v.y, scale),
+          detail::gather_total(t.z, v.z, scale), detail::gather_total(t.w, v.w, scale)};
+}
 __device__ inline float4 madd4(float4 acc, float w, float4 v) {
   return {detail::madd_unfused(acc.x, w, v.x), detail::madd_unfused(acc.y, w, v.y),
           detail::madd_unfused(acc.z, w, v.z), detail::madd_unfused(acc.w, w, v.w)};
@@ -55,7 +69,8 @@ __device__ inline float4 madd4(float4 acc, float w, float4 v) {
 template <class I>
 __global__ void gather_sum_vec4_kernel(const int64_t* ptr, const I* idx, const float* weights, const float4* x,
                                        float4* out, int64_t segments, int64_t d4, int group, int64_t x_rows,
-                                       bool mean, int64_t* bad) {
+                                       bool mean, const float4* addend, float4* total, float total_scale,
+                                       int64_t* bad) {
   const int64_t thread = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int lane = static_cast<int>(thread % group);
   const int64_t per_grid = static_cast<int64_t>(gridDim.x) * blockDim.x / group;
@@ -80,8 +95,12 @@ __global__ void gather_sum_vec4_kernel(const int64_t* ptr, const I* idx, const f
         }
       }
       const int64_t count = j1 - j0;
-      out[s * d4 + c] = {detail::segment_finish(acc.x, mean, count), detail::segment_finish(acc.y, mean, count),
-                         detail::segment_finish(acc.z, mean, count), detail::segment_finish(acc.w, mean, count)};
+      const float4 v = add_addend4(
+          {detail::segment_finish(acc.x, mean, count), detail::segment_finish(acc.y, mean, count),
+           detail::segment_finish(acc.z, mean, count), detail::segment_finish(acc.w, mean, count)},
+          addend, s * d4 + c);
+      out[s * d4 + c] = v;
+      if (total != nullptr) total[s * d4 + c] = total4(total[s * d4 + c], v, total_scale);
     }
   }
 }
@@ -108,11 +127,16 @@ __global__ void gather_dot_kernel(const int64_t* ptr, const I* idx, const T* x, 
 }  // namespace
 
 void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const Tensor& x, bool mean,
-                        const Tensor& out) {
+                        const Tensor& out, const detail::GatherEpilogue& epilogue) {
   const int64_t segments = out.size(0), d = out.size(1), x_rows = x.size(0);
   const int dev = x.device().index;
   const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
-  if (x.dtype() == DType::f32 && d % 4 == 0 && d > 0 && aligned(x.raw_data()) && aligned(out.raw_data())) {
+  const Tensor& addend = epilogue.addend;
+  const Tensor& total = epilogue.total;
+  const bool epilogue_aligned =
+      (!addend.defined() || aligned(addend.raw_data())) && (!total.defined() || aligned(total.raw_data()));
+  if (x.dtype() == DType::f32 && d % 4 == 0 && d > 0 && aligned(x.raw_data()) && aligned(out.raw_data()) &&
+      epilogue_aligned) {
     const int64_t d4 = d / 4;
     int group = 1;
     while (group < d4 && group < kWarp) group *= 2;
@@ -121,7 +145,9 @@ void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const 
       gather_sum_vec4_kernel<I><<<grid_for(segments * group), kThreads, 0, stream_of(x)>>>(
           g.ptr.data<int64_t>(), g.idx.data<I>(), g.weights.defined() ? g.weights.data<float>() : nullptr,
           static_cast<const float4*>(x.raw_data()), static_cast<float4*>(out.raw_data()), segments, d4, group,
-          x_rows, mean, index_error_slot(dev));
+          x_rows, mean, addend.defined() ? static_cast<const float4*>(addend.raw_data()) : nullptr,
+          total.defined() ? static_cast<float4*>(total.raw_data()) : nullptr,
+          static_cast<float>(epilogue.total_scale), index_error_slot(dev));
     });
     check_launch(op);
     raise_index_error(dev, op, x_rows);
@@ -133,7 +159,8 @@ void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const 
       using I = decltype(itag);
       gather_sum_kernel<T, I><<<grid_for(segments * kWarp), kThreads, 0, stream_of(x)>>>(
           g.ptr.data<int64_t>(), g.idx.data<I>(), g.weights.defined() ? g.weights.data<T>() : nullptr,
-          x.data<T>(), out.data<T>(), segments, d, x_rows, mean, index_error_slot(dev));
+          x.data<T>(), out.data<T>(), segments, d, x_rows, mean, addend.defined() ? addend.data<T>() : nullptr,
+          total.defined() ? total.data<T>() : nullptr, static_cast<T>(epilogue.total_scale), index_error_slot(dev));
     });
   });
   check_launch(op);

@@ -7,7 +7,7 @@
 namespace aisle::cuda {
 
 void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const Tensor& x, bool mean,
-                        const Tensor& out);
+                        const Tensor& out, const detail::GatherEpilogue& epilogue);
 void segment_gather_dot(const char* op, const detail::SegmentedGather& g, const Tensor& x, const Tensor& dy,
                         const Tensor& out);
 

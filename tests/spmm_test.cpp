@@ -269,6 +269,112 @@ TEST(Spmm, ValidationErrorsNameTheProblem) {
                      "spmm: values Var([2] f64 cpu) must hold one value per non-zero of csr [2, 5] nnz 3 f64 cpu");
 }
 
+// A square f32 graph with a hub row (row 0 reaches every node) and empty rows at the end, so
+// the fused kernels see long, short and empty rows.
+ops::Csr square_graph_with_hub(int64_t nodes, int64_t entries, Generator& gen, DType dtype = DType::f32) {
+  std::vector<int64_t> r = random_ids({entries}, nodes - 3, gen).to_vector<int64_t>();
+  std::vector<int64_t> c = random_ids({entries}, nodes, gen).to_vector<int64_t>();
+  for (int64_t i = 0; i < nodes && i < entries; ++i) {
+    r[static_cast<size_t>(i)] = 0;
+    c[static_cast<size_t>(i)] = i;
+  }
+  return ops::csr_from_coo(Tensor::from_vector(r), Tensor::from_vector(c).to(DType::i32),
+                           random_tensor({entries}, gen, dtype), nodes, nodes);
+}
+
+// LightGCN's propagation written out op by op: the chain propagate_mean fuses.
+Var layer_chain(const SparseOperator& a, const Var& x, int64_t layers) {
+  if (layers == 0) return x;
+  Var layer = x, total = x;
+  for (int64_t k = 0; k < layers; ++k) {
+    layer = spmm(a, layer);
+    total = total + layer;
+  }
+  return total * (1.0 / static_cast<double>(layers + 1));
+}
+
+TEST(Spmm, FusedEpilogueEqualsTheUnfusedOpsBitForBit) {
+  Generator gen(testing::fresh_seed());
+  const ops::Csr a = square_graph_with_hub(90, 700, gen);
+  for (int64_t d : {1, 7, 64}) {
+    const Tensor x = random_tensor({90, d}, gen, DType::f32);
+    const Tensor addend = random_tensor({90, d}, gen, DType::f32);
+    const Tensor total0 = random_tensor({90, d}, gen, DType::f32);
+    const Tensor plain = ops::spmm(a, x);
+
+    const Tensor y_add = ops::spmm_fused(a, x, {addend, Tensor(), 1.0});
+    EXPECT_TRUE(all_close(y_add, ops::add(plain, addend), 0, 0)) << "addend, d " << d;
+
+    for (double scale : {1.0, 1.0 / 3.0}) {
+      Tensor total = total0.clone();
+      const Tensor y = ops::spmm_fused(a, x, {Tensor(), total, scale});
+      EXPECT_TRUE(all_close(y, plain, 0, 0)) << "d " << d;
+      EXPECT_TRUE(all_close(total, ops::affine(ops::add(total0, plain), scale), 0, 0)) << "d " << d << " scale " << scale;
+    }
+    // Both at once: the total receives y with its addend.
+    Tensor total = total0.clone();
+    const Tensor y = ops::spmm_fused(a, x, {addend, total, 0.25});
+    EXPECT_TRUE(all_close(y, ops::add(plain, addend), 0, 0));
+    EXPECT_TRUE(all_close(total, ops::affine(ops::add(total0, ops::add(plain, addend)), 0.25), 0, 0));
+  }
+  // f64 and i64 columns take the same path.
+  ops::Csr a64 = square_graph_with_hub(20, 80, gen, DType::f64);
+  a64.col_idx = a64.col_idx.to(DType::i64);
+  const Tensor x = random_tensor({20, 5}, gen);
+  Tensor total = random_tensor({20, 5}, gen);
+  const Tensor before = total.clone();
+  ops::spmm_fused(a64, x, {x, total, 0.5});
+  EXPECT_TRUE(all_close(total, ops::affine(ops::add(before, ops::add(ops::spmm(a64, x), x)), 0.5), 0, 0));
+}
+
+TEST(Spmm, FusedEpilogueValidatesItsTensors) {
+  Generator gen(8);
+  const ops::Csr a = random_graph(4, 6, 10, gen);
+  const Tensor x = random_tensor({6, 3}, gen);
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm_fused(a, x, {random_tensor({6, 3}, gen), Tensor(), 1.0}); }),
+                     "spmm_fused: addend [6, 3] f64 cpu must be [rows = 4, d]");
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm_fused(a, x, {Tensor(), random_tensor({4, 2}, gen), 1.0}); }),
+                     "spmm_fused: total [4, 2] f64 cpu and x [6, 3] f64 cpu have different widths");
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
+                       ops::spmm_fused(a, x, {Tensor(), random_tensor({4, 3}, gen, DType::f32), 1.0});
+                     }),
+                     "have different dtypes");
+  const ops::Csr sq = random_graph(6, 6, 10, gen);
+  Tensor shared = random_tensor({6, 3}, gen);
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm_fused(sq, shared, {Tensor(), shared, 1.0}); }),
+                     "spmm_fused: total must not share storage with x");
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { propagate_mean(SparseOperator(a), Var(x), 2); }),
+                     "propagate_mean: the operator must be square, got csr [4, 6]");
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { propagate_mean(SparseOperator(sq), Var(shared), -1); }),
+                     "propagate_mean: layers must be >= 0, got -1");
+}
+
+TEST(Spmm, PropagateMeanEqualsTheLayerChainBitForBit) {
+  Generator gen(testing::fresh_seed());
+  const SparseOperator op(square_graph_with_hub(70, 500, gen));
+  for (int64_t layers : {0, 1, 2, 3, 4}) {
+    for (int64_t d : {3, 64}) {
+      const Tensor x = random_tensor({70, d}, gen, DType::f32);
+      // Value and the gradient for a random upstream gradient: Horner's backward performs the
+      // same additions as the engine summing each layer's two gradients.
+      const std::vector<Tensor> fused = testing::value_and_grads(
+          [&](const std::vector<Var>& v) { return propagate_mean(op, v[0], layers); }, {x}, Device::cpu());
+      const std::vector<Tensor> chain = testing::value_and_grads(
+          [&](const std::vector<Var>& v) { return layer_chain(op, v[0], layers); }, {x}, Device::cpu());
+      ASSERT_EQ(fused.size(), 2u);
+      EXPECT_TRUE(all_close(fused[0], chain[0], 0, 0)) << "forward, layers " << layers << " d " << d;
+      EXPECT_TRUE(all_close(fused[1], chain[1], 0, 0)) << "backward, layers " << layers << " d " << d;
+    }
+  }
+  // Against finite differences in f64, on a non-symmetric graph (so Aᵀ is exercised).
+  const SparseOperator op64(square_graph_with_hub(12, 40, gen, DType::f64));
+  for (int64_t layers : {1, 3}) {
+    const Tensor x = random_tensor({12, 4}, gen);
+    EXPECT_TRUE(gradients_match([&](const std::vector<Var>& v) { return propagate_mean(op64, v[0], layers); }, {x}))
+        << "layers " << layers;
+  }
+}
+
 TEST(SpmmCuda, MatchesCpu) {
   AISLE_SKIP_WITHOUT_CUDA();
   const Device g = testing::gpu();
@@ -340,6 +446,30 @@ TEST(SpmmCuda, MatchesCpu) {
   EXPECT_MESSAGE_HAS(m, "spmm: index 300");
   EXPECT_MESSAGE_HAS(m, "[0, 300)");
   EXPECT_NO_THROW(ops::spmm(on(a64, g), x.to(g)));  // the flag was cleared
+}
+
+TEST(SpmmCuda, FusedPropagationMatchesCpuBitForBit) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Device g = testing::gpu();
+  Generator gen(testing::fresh_seed());
+  const ops::Csr a = square_graph_with_hub(400, 5000, gen);
+  const SparseOperator op_cpu(a), op_gpu(on(a, g));
+  auto op_for = [&](Device d) -> const SparseOperator& { return d.is_cuda() ? op_gpu : op_cpu; };
+  // d = 64 takes the float4 kernel, d = 45 the scalar one; both carry the epilogue.
+  for (int64_t d : {45, 64}) {
+    const Tensor x = random_tensor({400, d}, gen, DType::f32);
+    for (int64_t layers : {1, 3})
+      EXPECT_TRUE(cuda_matches_cpu([&](const std::vector<Var>& v) { return propagate_mean(op_for(v[0].device()), v[0], layers); },
+                                   {x}, 0, 0))
+          << "d " << d << " layers " << layers;
+    const Tensor addend = random_tensor({400, d}, gen, DType::f32);
+    Tensor total_cpu = random_tensor({400, d}, gen, DType::f32);
+    Tensor total_gpu = total_cpu.to(g);
+    const Tensor y_gpu = ops::spmm_fused(op_gpu.matrix(), x.to(g), {addend.to(g), total_gpu, 1.0 / 3.0});
+    const Tensor y_cpu = ops::spmm_fused(a, x, {addend, total_cpu, 1.0 / 3.0});
+    EXPECT_TRUE(all_close(y_gpu, y_cpu, 0, 0)) << "d " << d;
+    EXPECT_TRUE(all_close(total_gpu, total_cpu, 0, 0)) << "d " << d;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Backward rules of the spmm family (forward kernels: src/ops/spmm.cpp).
 #include "aisle/autograd/spmm.hpp"
 
+#include "aisle/ops/elementwise.hpp"
 #include "aisle/ops/scatter.hpp"
 
 namespace aisle {
@@ -36,6 +37,26 @@ Var spmm(const SparseOperator& a, const Var& values, const Var& x) {
                     grads[1] = ops::spmm(t, dy);
                   }
                   return grads;
+                });
+}
+
+Var propagate_mean(const SparseOperator& a, const Var& x, int64_t layers) {
+  AISLE_CHECK(layers >= 0, "propagate_mean: layers must be >= 0, got ", layers);
+  AISLE_CHECK(a.rows() == a.cols(), "propagate_mean: the operator must be square, got ", a.matrix().describe());
+  AISLE_CHECK(x.defined(), "propagate_mean: x is undefined");
+  if (layers == 0) return x;
+  const double scale = 1.0 / static_cast<double>(layers + 1);
+  Tensor total = x.value().clone();
+  Tensor layer = x.value();
+  for (int64_t k = 1; k <= layers; ++k)
+    layer = ops::spmm_fused(a.matrix(), layer, {Tensor(), total, k == layers ? scale : 1.0});
+  const ops::Csr t = a.transpose().t;
+  return record("propagate_mean", std::move(total), {x},
+                [t, scale, layers](const Tensor& dy, const NeedsGrad&) -> std::vector<Grad> {
+                  const Tensor g = ops::affine(dy, scale);
+                  Tensor acc = g;
+                  for (int64_t k = 0; k < layers; ++k) acc = ops::spmm_fused(t, acc, {g, Tensor(), 1.0});
+                  return {acc};
                 });
 }
 

@@ -1,8 +1,18 @@
 #include "src/core/checks.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <type_traits>
+
 #include "src/core/dispatch.hpp"
+#include "src/core/parallel.hpp"
 
 namespace aisle::detail {
+
+namespace {
+constexpr int64_t kScanGrain = 1 << 16;  // ids per parallel chunk of the range check
+}  // namespace
 
 void throw_no_cuda(const char* op) {
   AISLE_FAIL(op, ": tensor is on a CUDA device but this build of aisle has no CUDA backend "
@@ -56,7 +66,23 @@ void check_index_range_host(const char* op, const Tensor& index, int64_t bound) 
   dispatch_index(index.dtype(), op, [&](auto tag) {
     using I = decltype(tag);
     const I* p = index.data<I>();
-    for (int64_t i = 0, n = index.numel(); i < n; ++i)
+    const int64_t n = index.numel();
+    // A branch-free scan first (spmm checks its whole graph on every call); the first bad
+    // position is looked for only when there is one.
+    using U = std::make_unsigned_t<I>;
+    // Negative ids wrap to huge unsigned values, so one unsigned compare checks both ends; an
+    // i32 id is below any bound past 2^31 - 1, so the bound is capped where I ends.
+    int64_t cap = std::max<int64_t>(bound, 0);
+    if constexpr (sizeof(I) < sizeof(int64_t)) cap = std::min<int64_t>(cap, int64_t{std::numeric_limits<I>::max()} + 1);
+    const U ubound = static_cast<U>(cap);
+    std::atomic<bool> any_bad{false};
+    cpu::parallel_for(n, kScanGrain, [&](int64_t i0, int64_t i1) {
+      bool out = false;
+      for (int64_t i = i0; i < i1; ++i) out |= static_cast<U>(p[i]) >= ubound;
+      if (out) any_bad.store(true, std::memory_order_relaxed);
+    });
+    if (!any_bad.load()) return;
+    for (int64_t i = 0; i < n; ++i)
       AISLE_CHECK(p[i] >= 0 && static_cast<int64_t>(p[i]) < bound, op, ": index ",
                   static_cast<int64_t>(p[i]), " at position ", i, " is out of range [0, ", bound, ")");
   });

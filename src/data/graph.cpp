@@ -60,6 +60,10 @@ void fill(const UserItemIndex& index, int64_t self, const std::vector<int64_t>& 
 
 }  // namespace
 
+DType compact_index_dtype(int64_t nodes) {
+  return nodes <= std::numeric_limits<int32_t>::max() ? DType::i32 : DType::i64;
+}
+
 BipartiteGraph bipartite_graph(const UserItemIndex& index, const GraphOptions& options) {
   const char* op = "bipartite_graph";
   AISLE_CHECK(options.dtype == DType::f32 || options.dtype == DType::f64, op, ": values dtype must be f32 or f64, got ",

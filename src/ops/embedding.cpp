@@ -89,7 +89,7 @@ SparseRows embedding_bag_backward(const Tensor& ids, const Tensor& offsets, cons
     const T* pd = dy.data<T>();
     const T* pw = per_sample_weights.defined() ? per_sample_weights.data<T>() : nullptr;
     T* pr = grad.rows.data<T>();
-    cpu::parallel_for(bags, detail::segment_grain(bags, n, dim), [&](int64_t b0, int64_t b1) {
+    cpu::parallel_for_segments(bags, off.data(), dim, detail::kSegmentChunkWork, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
         const int64_t j0 = off[static_cast<size_t>(b)], j1 = off[static_cast<size_t>(b + 1)];
         const T* src = pd + b * dim;

@@ -16,49 +16,88 @@ namespace aisle::detail {
 
 namespace {
 
-// Multiply-adds worth one parallel chunk.
-constexpr int64_t kChunkWork = 1 << 15;
+// Sums segment [j0, j1) of entries into dst[0, d), a column block of W elements at a time: the
+// block's partial sums stay in registers across the entries instead of being re-read and
+// re-written per entry. Every element still sums its entries in entry order with the same
+// roundings, so blocking changes speed only. W = 0: one block of the whole (runtime) width.
+template <int W, bool Weighted, class T, class I>
+inline void gather_segment(const I* idx, const T* weights, const T* px, int64_t j0, int64_t j1, int64_t entries,
+                           int64_t d, T* dst) {
+  const size_t row_bytes = static_cast<size_t>(d) * sizeof(T);
+  const int64_t block = W > 0 ? W : d;
+  for (int64_t c0 = 0; c0 < d; c0 += block) {
+    T acc[W > 0 ? W : 1] = {};
+    T* sum = W > 0 ? acc : dst;
+    if constexpr (W == 0) std::fill(dst, dst + d, T(0));
+    for (int64_t j = j0; j < j1; ++j) {
+      if (c0 == 0 && j + cpu::kPrefetchDistance < entries)
+        cpu::prefetch_row(px + static_cast<int64_t>(idx[j + cpu::kPrefetchDistance]) * d, row_bytes);
+      const T* src = px + static_cast<int64_t>(idx[j]) * d + c0;
+      if constexpr (Weighted) {
+        const T w = weights[j];
+        for (int64_t c = 0; c < block; ++c) sum[c] = madd_unfused(sum[c], w, src[c]);
+      } else {
+        for (int64_t c = 0; c < block; ++c) sum[c] += src[c];
+      }
+    }
+    if constexpr (W > 0) std::copy(acc, acc + W, dst + c0);
+  }
+}
 
-template <class T, class I>
-void gather_sum_cpu(const SegmentedGather& g, const Tensor& x, bool mean, const Tensor& out) {
+template <int W, bool Weighted, class T, class I>
+void gather_sum_rows(const SegmentedGather& g, const Tensor& x, bool mean, const Tensor& out,
+                     const GatherEpilogue& epilogue) {
   const int64_t segments = out.size(0), d = out.size(1), entries = g.idx.numel();
   const int64_t* ptr = g.ptr.data<int64_t>();
   const I* idx = g.idx.data<I>();
-  const T* weights = g.weights.defined() ? g.weights.data<T>() : nullptr;
+  const T* weights = Weighted ? g.weights.data<T>() : nullptr;
   const T* px = x.data<T>();
   T* po = out.data<T>();
-  const size_t row_bytes = static_cast<size_t>(d) * sizeof(T);
-  cpu::parallel_for(segments, segment_grain(segments, entries, d), [&](int64_t s0, int64_t s1) {
+  const T* addend = epilogue.addend.defined() ? epilogue.addend.data<T>() : nullptr;
+  T* total = epilogue.total.defined() ? epilogue.total.data<T>() : nullptr;
+  const T total_scale = static_cast<T>(epilogue.total_scale);
+  cpu::parallel_for_segments(segments, ptr, d, kSegmentChunkWork, [&](int64_t s0, int64_t s1) {
     for (int64_t s = s0; s < s1; ++s) {
       const int64_t j0 = ptr[s], j1 = ptr[s + 1];
       T* dst = po + s * d;
-      std::fill(dst, dst + d, T(0));
-      for (int64_t j = j0; j < j1; ++j) {
-        if (j + cpu::kPrefetchDistance < entries)
-          cpu::prefetch_row(px + static_cast<int64_t>(idx[j + cpu::kPrefetchDistance]) * d, row_bytes);
-        const T* src = px + static_cast<int64_t>(idx[j]) * d;
-        if (weights) {
-          const T w = weights[j];
-          for (int64_t c = 0; c < d; ++c) dst[c] = madd_unfused(dst[c], w, src[c]);
-        } else {
-          for (int64_t c = 0; c < d; ++c) dst[c] += src[c];
-        }
-      }
+      gather_segment<W, Weighted>(idx, weights, px, j0, j1, entries, d, dst);
       if (mean)
         for (int64_t c = 0; c < d; ++c) dst[c] = segment_finish(dst[c], mean, j1 - j0);
+      if (addend)
+        for (int64_t c = 0; c < d; ++c) dst[c] = gather_add(dst[c], addend, s * d + c);
+      if (total)
+        for (int64_t c = 0; c < d; ++c) total[s * d + c] = gather_total(total[s * d + c], dst[c], total_scale);
     }
   });
 }
 
+// The widest register block that divides d: 64 floats or 32 doubles is 8 AVX2 registers of
+// partial sums, half the register file.
+template <class T, class I>
+void gather_sum_cpu(const SegmentedGather& g, const Tensor& x, bool mean, const Tensor& out,
+                    const GatherEpilogue& epilogue) {
+  const int64_t d = out.size(1);
+  constexpr int kWidest = sizeof(T) == 4 ? 64 : 32;
+  const auto run = [&]<int W>() {
+    if (g.weights.defined()) gather_sum_rows<W, true, T, I>(g, x, mean, out, epilogue);
+    else gather_sum_rows<W, false, T, I>(g, x, mean, out, epilogue);
+  };
+  if (d % kWidest == 0) run.template operator()<kWidest>();
+  else if (d % 32 == 0) run.template operator()<32>();
+  else if (d % 16 == 0) run.template operator()<16>();
+  else if (d % 8 == 0) run.template operator()<8>();
+  else run.template operator()<0>();
+}
+
 template <class T, class I>
 void gather_dot_cpu(const SegmentedGather& g, const Tensor& x, const Tensor& dy, const Tensor& out) {
-  const int64_t segments = dy.size(0), d = x.size(1), entries = g.idx.numel();
+  const int64_t segments = dy.size(0), d = x.size(1);
   const int64_t* ptr = g.ptr.data<int64_t>();
   const I* idx = g.idx.data<I>();
   const T* px = x.data<T>();
   const T* pd = dy.data<T>();
   T* po = out.data<T>();
-  cpu::parallel_for(segments, segment_grain(segments, entries, d), [&](int64_t s0, int64_t s1) {
+  cpu::parallel_for_segments(segments, ptr, d, kSegmentChunkWork, [&](int64_t s0, int64_t s1) {
     for (int64_t s = s0; s < s1; ++s) {
       const T* grad = pd + s * d;
       for (int64_t j = ptr[s]; j < ptr[s + 1]; ++j) {
@@ -73,16 +112,11 @@ void gather_dot_cpu(const SegmentedGather& g, const Tensor& x, const Tensor& dy,
 
 }  // namespace
 
-int64_t segment_grain(int64_t segments, int64_t entries, int64_t d) {
-  const int64_t per_segment =
-      std::max<int64_t>(1, (entries / std::max<int64_t>(segments, 1) + 1) * std::max<int64_t>(d, 1));
-  return std::max<int64_t>(1, kChunkWork / per_segment);
-}
-
-void segment_gather_sum(const char* op, const SegmentedGather& g, const Tensor& x, bool mean, const Tensor& out) {
+void segment_gather_sum(const char* op, const SegmentedGather& g, const Tensor& x, bool mean, const Tensor& out,
+                        const GatherEpilogue& epilogue) {
   if (x.is_cuda()) {
     // The kernel checks only the ids it reads, and with an empty out it reads none.
-    if (out.numel() > 0) AISLE_CUDA_ONLY(op, cuda::segment_gather_sum(op, g, x, mean, out));
+    if (out.numel() > 0) AISLE_CUDA_ONLY(op, cuda::segment_gather_sum(op, g, x, mean, out, epilogue));
     return;
   }
   // The host checks every id up front, before the loop (which must not throw), even for d = 0.
@@ -90,7 +124,7 @@ void segment_gather_sum(const char* op, const SegmentedGather& g, const Tensor& 
   if (out.numel() == 0) return;
   dispatch_float(x.dtype(), op, [&](auto ftag) {
     dispatch_index(g.idx.dtype(), op, [&](auto itag) {
-      gather_sum_cpu<decltype(ftag), decltype(itag)>(g, x, mean, out);
+      gather_sum_cpu<decltype(ftag), decltype(itag)>(g, x, mean, out, epilogue);
     });
   });
 }

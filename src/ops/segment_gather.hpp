@@ -18,18 +18,29 @@ struct SegmentedGather {
   Tensor weights;  // [entries] in x's dtype, or undefined for weight 1
 };
 
+// What the gather-sum does with each finished row while it is still in registers or cache, so graph
+// propagation needs no separate pass over [segments, d] tensors (spmm_fused):
+//   out[s] += addend[s]                          when addend is defined, then
+//   total[s] = (total[s] + out[s]) * total_scale when total is defined (in place).
+// Both are [segments, d], contiguous, in x's dtype and on x's device.
+struct GatherEpilogue {
+  Tensor addend;
+  Tensor total;
+  double total_scale = 1;
+};
+
 // out[s] = sum over the entries j of segment s, in entry order, of weights[j] * x[idx[j]], times
-// 1/|s| when `mean`; empty segments give zero rows. out: [segments, d], every element written.
-// The CPU and CUDA kernels agree bit for bit.
-void segment_gather_sum(const char* op, const SegmentedGather& g, const Tensor& x, bool mean, const Tensor& out);
+// 1/|s| when `mean`; empty segments give zero rows; then the epilogue. out: [segments, d], every
+// element written. The CPU and CUDA kernels agree bit for bit.
+void segment_gather_sum(const char* op, const SegmentedGather& g, const Tensor& x, bool mean, const Tensor& out,
+                        const GatherEpilogue& epilogue = {});
 
 // The SDDMM: out[j] = dot(dy[segment of j], x[idx[j]]) for every entry j. dy: [segments, d];
 // out: [entries]. The CUDA dot sums lanes in a tree, so it matches the CPU to rounding only.
 void segment_gather_dot(const char* op, const SegmentedGather& g, const Tensor& x, const Tensor& dy,
                         const Tensor& out);
 
-// Segments per CPU parallel chunk for a loop over segments of about entries / segments entries of
-// width d each.
-int64_t segment_grain(int64_t segments, int64_t entries, int64_t d);
+// Multiply-adds worth one CPU parallel chunk in the segmented loops (cpu::parallel_for_segments).
+constexpr int64_t kSegmentChunkWork = 1 << 15;
 
 }  // namespace aisle::detail

@@ -18,4 +18,14 @@ AISLE_HD inline T segment_finish(T acc, bool mean, int64_t count) {
   return mean && count > 0 ? acc * segment_mean_scale<T>(count) : acc;
 }
 
+// The epilogue of a finished element v (GatherEpilogue): v + addend, then the running total.
+template <class T>
+AISLE_HD inline T gather_add(T v, const T* addend, int64_t at) {
+  return addend != nullptr ? v + addend[at] : v;
+}
+template <class T>
+AISLE_HD inline T gather_total(T total, T v, T scale) {
+  return (total + v) * scale;
+}
+
 }  // namespace aisle::detail

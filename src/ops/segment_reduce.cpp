@@ -59,7 +59,7 @@ void neighbor_max_cpu(const Csr& graph, const Tensor& x, const Tensor& values, c
   const T* px = x.data<T>();
   T* out = values.data<T>();
   int64_t* arg = argmax.data<int64_t>();
-  cpu::parallel_for(rows, detail::segment_grain(rows, graph.col_idx.numel(), d), [&](int64_t r0, int64_t r1) {
+  cpu::parallel_for_segments(rows, ptr, d, detail::kSegmentChunkWork, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t j0 = ptr[r], j1 = ptr[r + 1];
       T* best = out + r * d;

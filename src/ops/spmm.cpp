@@ -201,6 +201,27 @@ Tensor spmm(const Csr& a, const Tensor& x) {
   return out;
 }
 
+Tensor spmm_fused(const Csr& a, const Tensor& x, const SpmmEpilogue& epilogue) {
+  const char* op = "spmm_fused";
+  check_csr(op, a);
+  check_dense(op, "x", x, a.cols, a, "cols");
+  const auto check_epilogue = [&](const char* name, const Tensor& t) {
+    if (!t.defined()) return;
+    check_dense(op, name, t, a.rows, a, "rows");
+    AISLE_CHECK(t.size(1) == x.size(1), op, ": ", name, " ", t.describe(), " and x ", x.describe(),
+                " have different widths");
+  };
+  check_epilogue("addend", epilogue.addend);
+  check_epilogue("total", epilogue.total);
+  AISLE_CHECK(!epilogue.total.defined() || !epilogue.total.shares_storage(x), op,
+              ": total must not share storage with x (it is updated while x is read)");
+  Tensor out = Tensor::empty({a.rows, x.size(1)}, x.dtype(), x.device());
+  if (out.numel() == 0) return out;
+  detail::segment_gather_sum(op, {a.row_ptr, a.col_idx, a.values}, x, /*mean=*/false, out,
+                             {epilogue.addend, epilogue.total, epilogue.total_scale});
+  return out;
+}
+
 Tensor spmm_values_backward(const Csr& a, const Tensor& x, const Tensor& dy) {
   const char* op = "spmm_values_backward";
   check_csr(op, a);

@@ -31,4 +31,13 @@ Var spmm(const SparseOperator& a, const Var& x);
 // a.matrix().values); gradients for values (dot(dy[row], x[col]) per entry) and for x.
 Var spmm(const SparseOperator& a, const Var& values, const Var& x);
 
+// LightGCN's propagation with its layer combination, as one node:
+//   y = (x + A x + A^2 x + ... + A^layers x) / (layers + 1),  A square, x [rows, d].
+// Forward: `layers` fused spmm passes, each adding its layer into the running total in the same
+// pass, the last one also scaling it. Backward (A linear, so nothing of the forward is kept):
+// g = dy / (layers + 1), then acc = Aᵀ acc + g `layers` times from acc = g (Horner's rule for
+// the sum of (Aᵀ)^k g), again fused. The same roundings as the chain of spmm, adds and scale
+// written out, bit for bit; layers = 0 returns x.
+Var propagate_mean(const SparseOperator& a, const Var& x, int64_t layers);
+
 }  // namespace aisle

@@ -29,6 +29,10 @@ struct BipartiteGraph {
   int64_t item_node(int64_t item) const { return num_users + item; }
 };
 
+// The narrowest col_idx dtype for a graph of `nodes` nodes: i32 below 2^31 nodes, else i64. Graph
+// models use it: i32 ids halve the index traffic of every propagation.
+DType compact_index_dtype(int64_t nodes);
+
 BipartiteGraph bipartite_graph(const UserItemIndex& index, const GraphOptions& options = {});
 BipartiteGraph bipartite_graph(const Interactions& x, const GraphOptions& options = {});
 

@@ -52,6 +52,20 @@ CsrTranspose csr_transpose(const Csr& a);
 // y = A x: x [cols, d] -> [rows, d] (same dtype as the values). Rows with no entries give zeros.
 Tensor spmm(const Csr& a, const Tensor& x);
 
+// One propagation layer with the work around it fused into the same pass over the rows (the
+// layer combination of LightGCN-style models, forward and backward):
+//   y = A x + addend                       (addend: optional [rows, d])
+//   total = (total + y) * total_scale      (total: optional [rows, d], updated in place)
+// Returns y. Each element gets exactly the roundings of spmm followed by those separate adds and
+// that scaling, so fused and unfused code agree bit for bit; the saving is memory traffic (y is
+// added while its row is still in cache) and, on the GPU, launches.
+struct SpmmEpilogue {
+  Tensor addend;
+  Tensor total;
+  double total_scale = 1;
+};
+Tensor spmm_fused(const Csr& a, const Tensor& x, const SpmmEpilogue& epilogue);
+
 // Gradient w.r.t. the values (an SDDMM): d(values)[e] = dot(dy[row(e)], x[col(e)]) -> [nnz].
 Tensor spmm_values_backward(const Csr& a, const Tensor& x, const Tensor& dy);
 

@@ -48,7 +48,9 @@ void LightGcn::setup(const train::TrainingData& data, const train::ModelContext&
   const Tensor items = nn::init::normal({num_items_, config_.factors}, config_.init_std, gen);
   ego_ = Var::parameter(ops::concat({users, items}, 0).to(device_), kEgo);
   optimizer_ = std::make_unique<optim::Adam>(std::vector<Var>{ego_}, optim::AdamOptions{.lr = config_.lr});
-  graph_.emplace(csr_on_device(data::bipartite_graph(*data.train_index).adjacency, device_));
+  const int64_t nodes = data.train_index->num_users() + data.train_index->num_items();
+  graph_.emplace(csr_on_device(
+      data::bipartite_graph(*data.train_index, {.index_dtype = data::compact_index_dtype(nodes)}).adjacency, device_));
 
   train_ = data.train;
   batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_,

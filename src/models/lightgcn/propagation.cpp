@@ -1,19 +1,12 @@
 #include "src/models/lightgcn/propagation.hpp"
 
-#include "aisle/autograd/elementwise.hpp"
 #include "src/models/embedding_loss.hpp"
 
 namespace aisle::models::lightgcn {
 
 Var propagate(const SparseOperator& graph, const Var& ego, int64_t layers) {
   AISLE_CHECK(layers >= 0, "lightgcn: layers must be >= 0, got ", layers);
-  if (layers == 0) return ego;
-  Var layer = ego, total = ego;
-  for (int64_t k = 0; k < layers; ++k) {
-    layer = spmm(graph, layer);
-    total = total + layer;
-  }
-  return total * (1.0 / static_cast<double>(layers + 1));
+  return propagate_mean(graph, ego, layers);
 }
 
 Var batch_loss(const SparseOperator& graph, const Var& ego, int64_t layers, const BatchIds& ids, double reg) {

@@ -284,6 +284,76 @@ TEST(Ngcf, DropoutMasksAreKeyedByStepAndOffWhenZero) {
   EXPECT_TRUE(fx.model(ngcf_recipe(", message_dropout: 0"))->dropout_masks(0, 0).empty());
 }
 
+// Node dropout: each adjacency entry is zero or its value / (1 - rate), at about the rate, keyed
+// by (epoch, step), and off by default (the reference code's node_dropout_flag = 0).
+TEST(Ngcf, NodeDropoutDropsEdgesKeyedByStep) {
+  const Fixture fx;
+  auto m = fx.model(ngcf_recipe(", node_dropout: 0.25"));
+  const std::vector<double> full = m->graph().matrix().values.to_doubles();
+  const Tensor a = m->edge_values(2, 5);
+  ASSERT_TRUE(a.defined());
+  const std::vector<double> v = a.to_doubles();
+  ASSERT_EQ(v.size(), full.size());
+  double dropped = 0;
+  for (size_t e = 0; e < v.size(); ++e) {
+    if (v[e] == 0) {
+      ++dropped;
+      continue;
+    }
+    EXPECT_EQ(v[e], static_cast<double>(static_cast<float>(full[e]) * (1.0f / 0.75f))) << "entry " << e;
+  }
+  EXPECT_NEAR(dropped / static_cast<double>(v.size()), 0.25, 0.02);
+  EXPECT_EQ(m->edge_values(2, 5).to_doubles(), v);
+  EXPECT_NE(m->edge_values(2, 6).to_doubles(), v);
+  EXPECT_NE(m->edge_values(3, 5).to_doubles(), v);
+  EXPECT_FALSE(fx.model(ngcf_recipe())->edge_values(0, 0).defined());
+}
+
+// Under node dropout a step is the step of NGCF on the thinned graph: the loss and every
+// gradient equal, bit for bit, those computed with an operator built from the dropped values.
+// And the thinned propagation passes finite differences (in f64).
+TEST(Ngcf, NodeDropoutStepIsTheStepOnTheThinnedGraph) {
+  const Fixture fx;
+  auto m = fx.model(ngcf_recipe(", node_dropout: 0.3, message_dropout: 0.1"));
+  const BatchIds ids = m->batch_ids(0, 0);
+  const Tensor values = m->edge_values(0, 0);
+  const std::vector<Tensor> masks = m->dropout_masks(0, 0);
+  ops::Csr thinned = m->graph().matrix();
+  thinned.values = values;
+  const SparseOperator thinned_op(thinned);
+  const Params& p = m->params();
+  std::vector<Var> leaves{p.ego};
+  for (const Layer& layer : p.layers)
+    for (const Var* v : {&layer.w1, &layer.b1, &layer.w2, &layer.b2}) leaves.push_back(*v);
+  const auto loss_and_grads = [&](const SparseOperator& graph, const Tensor& edge_values) {
+    for (Var& v : leaves) v.zero_grad();
+    Var loss = batch_loss(graph, p, ids, 1e-4, masks, edge_values);
+    loss.backward();
+    std::map<std::string, Tensor> out{{"loss", loss.value().clone()}};
+    for (size_t i = 0; i < leaves.size(); ++i) out["grad" + std::to_string(i)] = leaves[i].grad().clone();
+    return out;
+  };
+  const auto dropped = loss_and_grads(m->graph(), values);
+  const auto reference = loss_and_grads(thinned_op, Tensor());
+  expect_same_bits(dropped, reference);
+  const auto undropped = loss_and_grads(m->graph(), Tensor());
+  EXPECT_NE(undropped.at("loss").to_doubles(), dropped.at("loss").to_doubles());
+
+  Tiny tiny(0.0);
+  const SparseOperator graph64(data::bipartite_graph(*tiny.index, data::GraphOptions{.dtype = DType::f64}).adjacency);
+  const Tensor values64 = edge_dropout_values(graph64, 7, 11, 0.4);
+  const BatchIds tiny_ids = tiny.model->batch_ids(0, 0);
+  Generator gen(5);
+  const std::vector<Tensor> inputs{testing::random_tensor({kTinyNodes, 3}, gen), testing::random_tensor({3, 2}, gen),
+                                   testing::random_tensor({2}, gen), testing::random_tensor({3, 2}, gen),
+                                   testing::random_tensor({2}, gen)};
+  EXPECT_TRUE(testing::gradients_match(
+      [&](const std::vector<Var>& x) {
+        return batch_loss(graph64, Params{x[0], {Layer{x[1], x[2], x[3], x[4]}}}, tiny_ids, 0.3, {}, values64);
+      },
+      inputs));
+}
+
 TEST(Ngcf, LearnsPlantedTastesBetterThanPopularity) {
   const Fixture fx;
   auto m = train::create_model("ngcf");
@@ -339,10 +409,10 @@ TEST(Ngcf, DeterministicAcrossRunsAndThreadCounts) {
   testing::expect_deterministic_over_threads([&] { return fx.model(r); });
 }
 
-// With message dropout on, so that a resumed run must redraw the same masks.
+// With message and node dropout on, so that a resumed run must redraw the same masks.
 TEST(Ngcf, ResumesBitIdenticallyAfterAnEpochAndMidEpoch) {
   const Fixture fx;
-  const recipe::Recipe r = ngcf_recipe(", message_dropout: 0.2");
+  const recipe::Recipe r = ngcf_recipe(", message_dropout: 0.2, node_dropout: 0.1");
   testing::expect_exact_resume([&] { return fx.model(r); });
 }
 
@@ -433,6 +503,8 @@ TEST(Ngcf, BadKeysNameTheKey) {
   EXPECT_MESSAGE_HAS(error_message([&] { m.configure(ngcf_recipe("", ", lr: 0")); }), "train.lr");
   EXPECT_MESSAGE_HAS(error_message([&] { m.configure(ngcf_recipe(", message_dropout: 1")); }),
                      "model.message_dropout");
+  EXPECT_MESSAGE_HAS(error_message([&] { m.configure(ngcf_recipe(", node_dropout: 1")); }),
+                     "model.node_dropout must be below 1, got 1");
 }
 
 TEST(Ngcf, DescribesItselfAndRefusesSeveralRanks) {

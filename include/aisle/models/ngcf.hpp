@@ -24,10 +24,11 @@
 // (the reference code's decay * l2_loss / batch_size on the EGO rows) with dense Adam (train.lr)
 // on E0 and every W, b.
 //
-// Message dropout (model.message_dropout, inverted) draws its masks from one Philox stream keyed
-// by (seed, epoch, step), so a resumed run redraws them exactly; evaluation runs without dropout.
-// Node dropout (the paper's other regulariser, off by default in the reference code) is not
-// implemented.
+// Message dropout (model.message_dropout, inverted) and node dropout (model.node_dropout: each
+// entry of the normalised adjacency dropped with that rate and the kept ones scaled by 1/(1-rate),
+// one draw per step shared by all layers, as the reference code's _dropout_sparse; off by default
+// as there) draw their masks from Philox streams keyed by (seed, epoch, step), so a resumed run
+// redraws them exactly; evaluation runs without dropout.
 //
 // Determinism and devices as LightGCN: the CPU path is independent of the thread count, state()
 // holds every parameter and optimizer tensor ("optimizer.*"), and everything goes through the op

@@ -20,6 +20,10 @@ void add_ngcf_keys(recipe::Schema& s) {
             "code's decay, 1e-5)");
   key("model.message_dropout", Kind::number).with_default("0.1").at_least(0)
       .help("dropout rate on each layer's output during training (below 1; masks keyed by seed, epoch, step)");
+  key("model.node_dropout", Kind::number).with_default("0").at_least(0)
+      .help("rate of graph edges (entries of the normalised adjacency) dropped at each training step, the kept "
+            "ones scaled by 1/(1-rate), one draw per step for all layers: the reference code's node dropout "
+            "(off there by default, 0.1 when on); below 1; masks keyed by seed, epoch, step");
   key("train.batch_size", Kind::integer).with_default("1024").at_least(1).help("positive (user, item) rows per step");
   key("train.lr", Kind::number).with_default("1e-4").at_least(0).help("learning rate of Adam (the paper's 1e-4)");
   key("train.optimizer", Kind::string).with_default("adam").one_of({"adam"})
@@ -42,12 +46,15 @@ Config Config::from_recipe(const recipe::Recipe& r) {
   c.layer_sizes = r.integers("model.layer_sizes");
   c.reg = r.number("model.reg");
   c.message_dropout = r.number("model.message_dropout");
+  c.node_dropout = r.number("model.node_dropout");
   c.batch_size = r.integer("train.batch_size");
   c.lr = r.number("train.lr");
   c.negatives = r.integer("train.negatives");
   AISLE_CHECK(c.lr > 0, r.where("train.lr"), ": train.lr must be positive, got ", c.lr);
   AISLE_CHECK(c.message_dropout < 1, r.where("model.message_dropout"),
               ": model.message_dropout must be below 1, got ", c.message_dropout);
+  AISLE_CHECK(c.node_dropout < 1, r.where("model.node_dropout"), ": model.node_dropout must be below 1, got ",
+              c.node_dropout);
   return c;
 }
 
@@ -56,6 +63,7 @@ std::string Config::to_json() const {
                                     {"layer_sizes", layer_sizes},
                                     {"reg", reg},
                                     {"message_dropout", message_dropout},
+                                    {"node_dropout", node_dropout},
                                     {"batch_size", batch_size},
                                     {"lr", lr},
                                     {"optimizer", "adam"},

@@ -13,6 +13,7 @@ struct Config {
   std::vector<int64_t> layer_sizes{64, 64, 64};   // d_1 .. d_L
   double reg = 1e-5;
   double message_dropout = 0.1;
+  double node_dropout = 0;  // rate of adjacency entries dropped per step (the reference's node_dropout)
   int64_t batch_size = 1024;
   double lr = 1e-4;
   int64_t negatives = 1;  // per positive

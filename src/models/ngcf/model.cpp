@@ -66,7 +66,9 @@ void Ngcf::setup(const train::TrainingData& data, const train::ModelContext& ctx
   std::vector<Var> trained;
   for (const auto& [name, var] : named_params()) trained.push_back(var);
   optimizer_ = std::make_unique<optim::Adam>(trained, optim::AdamOptions{.lr = config_.lr});
-  graph_.emplace(csr_on_device(data::bipartite_graph(*data.train_index).adjacency, device_));
+  const int64_t nodes = data.train_index->num_users() + data.train_index->num_items();
+  graph_.emplace(csr_on_device(
+      data::bipartite_graph(*data.train_index, {.index_dtype = data::compact_index_dtype(nodes)}).adjacency, device_));
 
   train_ = data.train;
   batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_});
@@ -119,6 +121,14 @@ std::vector<Tensor> Ngcf::dropout_masks(int64_t epoch, int64_t step) const {
       num_users_ + num_items_, config_.layer_sizes, config_.message_dropout, DType::f32, device_);
 }
 
+Tensor Ngcf::edge_values(int64_t epoch, int64_t step) const {
+  check_ready("edge_values()");
+  return ngcf::edge_dropout_values(
+      *graph_, seed_,
+      data::sampler_stream(data::SamplerPurpose::node_dropout, static_cast<uint64_t>(epoch), static_cast<uint64_t>(step)),
+      config_.node_dropout);
+}
+
 void Ngcf::train_steps(int64_t epoch, int64_t first_step, const train::StepFn& on_step) {
   check_ready("train_steps()");
   const int64_t steps = steps_per_epoch();
@@ -129,7 +139,7 @@ void Ngcf::train_steps(int64_t epoch, int64_t first_step, const train::StepFn& o
     const BatchIds on_device = device_.is_cuda()
                                    ? BatchIds{ids.users.to(device_), ids.items.to(device_), ids.negatives.to(device_)}
                                    : ids;
-    Var loss = batch_loss(*graph_, params_, on_device, config_.reg, dropout_masks(epoch, s));
+    Var loss = batch_loss(*graph_, params_, on_device, config_.reg, dropout_masks(epoch, s), edge_values(epoch, s));
     loss.backward();
     const double loss_value = loss.value().to(Device::cpu()).to(DType::f64).item<double>();
     optimizer_->step();

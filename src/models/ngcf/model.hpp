@@ -37,6 +37,8 @@ class Ngcf final : public train::Model {
   BatchIds batch_ids(int64_t epoch, int64_t step);
   // The message-dropout multipliers of that step (empty for rate 0), on the model's device.
   std::vector<Tensor> dropout_masks(int64_t epoch, int64_t step) const;
+  // The adjacency values of a training step under node dropout; undefined when it is off.
+  Tensor edge_values(int64_t epoch, int64_t step) const;
   const Params& params() const { return params_; }
   const SparseOperator& graph() const;
   const Config& config() const { return config_; }

@@ -33,13 +33,20 @@ struct Params {
 std::vector<Tensor> dropout_masks(uint64_t seed, uint64_t stream, int64_t nodes, const std::vector<int64_t>& sizes,
                                   double rate, DType dtype, Device device);
 
+// Node dropout's adjacency for one step: graph's values [nnz], each entry kept with probability
+// 1 - rate and then divided by 1 - rate, or zero (the reference code's _dropout_sparse, one draw
+// for all layers), drawn from the Philox stream `stream` of `seed`. Undefined for rate 0.
+Tensor edge_dropout_values(const SparseOperator& graph, uint64_t seed, uint64_t stream, double rate);
+
 // The final embeddings concat(E0, n(E1), ..., n(EL)) [U + I, F + sum d]; `masks` (empty: none)
-// multiply each layer's output before it propagates further and is normalised.
-Var propagate(const SparseOperator& graph, const Params& params, const std::vector<Tensor>& masks = {});
+// multiply each layer's output before it propagates further and is normalised; `edge_values`
+// (undefined: graph's own) replace the adjacency's values in every layer (node dropout).
+Var propagate(const SparseOperator& graph, const Params& params, const std::vector<Tensor>& masks = {},
+              const Tensor& edge_values = Tensor());
 
 // mean over the B k triples of softplus(s_uj - s_ui), s = dot of final embeddings,
 // + reg / (2 B) * (sum_b |E0_u|^2 + |E0_i|^2 + mean_c |E0_j|^2): the reference code's loss.
 Var batch_loss(const SparseOperator& graph, const Params& params, const BatchIds& ids, double reg,
-               const std::vector<Tensor>& masks = {});
+               const std::vector<Tensor>& masks = {}, const Tensor& edge_values = Tensor());
 
 }  // namespace aisle::models::ngcf

@@ -39,7 +39,8 @@
 // parameters, but no command embeds such items yet.
 //
 // Everything goes through the op catalogue (embedding_bag, spmm, neighbor_max, matmul), so the
-// same code runs on CUDA; neighbourhoods are sampled on the host and copied. One process only.
+// same code runs on CUDA; neighbourhoods are sampled on the model's device (data::NeighborSampler
+// on a CUDA graph; the input rows' lookup is still built on the host). One process only.
 namespace aisle::models {
 
 void add_graphsage_keys(recipe::Schema& schema);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "aisle/core/error.hpp"
+#include "aisle/data/graph.hpp"
 
 namespace aisle::models {
 
@@ -28,6 +29,11 @@ Tensor expect_weight(const std::string& model, const std::map<std::string, Tenso
 ops::Csr csr_on_device(const ops::Csr& a, Device device) {
   if (!device.is_cuda()) return a;
   return ops::Csr{a.row_ptr.to(device), a.col_idx.to(device), a.values.to(device), a.rows, a.cols};
+}
+
+ops::Csr training_adjacency(const data::UserItemIndex& index, Device device) {
+  const DType ids = data::compact_index_dtype(index.num_users() + index.num_items());
+  return csr_on_device(data::bipartite_graph(index, {.index_dtype = ids}).adjacency, device);
 }
 
 Tensor item_nodes(const Tensor& items, int64_t num_users) {

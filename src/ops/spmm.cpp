@@ -191,18 +191,10 @@ CsrTranspose csr_transpose(const Csr& a) {
   return out;
 }
 
-Tensor spmm(const Csr& a, const Tensor& x) {
-  const char* op = "spmm";
-  check_csr(op, a);
-  check_dense(op, "x", x, a.cols, a, "cols");
-  Tensor out = Tensor::empty({a.rows, x.size(1)}, x.dtype(), x.device());
-  if (out.numel() == 0) return out;  // reads no column, so skips even the host's id check
-  detail::segment_gather_sum(op, {a.row_ptr, a.col_idx, a.values}, x, /*mean=*/false, out);
-  return out;
-}
+namespace {
 
-Tensor spmm_fused(const Csr& a, const Tensor& x, const SpmmEpilogue& epilogue) {
-  const char* op = "spmm_fused";
+// spmm and spmm_fused: one checked product, errors naming the public op.
+Tensor checked_product(const char* op, const Csr& a, const Tensor& x, const SpmmEpilogue& epilogue) {
   check_csr(op, a);
   check_dense(op, "x", x, a.cols, a, "cols");
   const auto check_epilogue = [&](const char* name, const Tensor& t) {
@@ -216,10 +208,18 @@ Tensor spmm_fused(const Csr& a, const Tensor& x, const SpmmEpilogue& epilogue) {
   AISLE_CHECK(!epilogue.total.defined() || !epilogue.total.shares_storage(x), op,
               ": total must not share storage with x (it is updated while x is read)");
   Tensor out = Tensor::empty({a.rows, x.size(1)}, x.dtype(), x.device());
-  if (out.numel() == 0) return out;
+  if (out.numel() == 0) return out;  // reads no column, so skips even the host's id check
   detail::segment_gather_sum(op, {a.row_ptr, a.col_idx, a.values}, x, /*mean=*/false, out,
                              {epilogue.addend, epilogue.total, epilogue.total_scale});
   return out;
+}
+
+}  // namespace
+
+Tensor spmm(const Csr& a, const Tensor& x) { return checked_product("spmm", a, x, {}); }
+
+Tensor spmm_fused(const Csr& a, const Tensor& x, const SpmmEpilogue& epilogue) {
+  return checked_product("spmm_fused", a, x, epilogue);
 }
 
 Tensor spmm_values_backward(const Csr& a, const Tensor& x, const Tensor& dy) {

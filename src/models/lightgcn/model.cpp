@@ -4,7 +4,6 @@
 
 #include "aisle/autograd/elementwise.hpp"
 #include "aisle/autograd/grad_mode.hpp"
-#include "aisle/data/graph.hpp"
 #include "aisle/data/sampler_streams.hpp"
 #include "aisle/dist/gradient_buckets.hpp"
 #include "aisle/models/lightgcn.hpp"
@@ -48,9 +47,7 @@ void LightGcn::setup(const train::TrainingData& data, const train::ModelContext&
   const Tensor items = nn::init::normal({num_items_, config_.factors}, config_.init_std, gen);
   ego_ = Var::parameter(ops::concat({users, items}, 0).to(device_), kEgo);
   optimizer_ = std::make_unique<optim::Adam>(std::vector<Var>{ego_}, optim::AdamOptions{.lr = config_.lr});
-  const int64_t nodes = data.train_index->num_users() + data.train_index->num_items();
-  graph_.emplace(csr_on_device(
-      data::bipartite_graph(*data.train_index, {.index_dtype = data::compact_index_dtype(nodes)}).adjacency, device_));
+  graph_.emplace(training_adjacency(*data.train_index, device_));
 
   train_ = data.train;
   batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_,

@@ -1,7 +1,6 @@
 #include "src/models/ngcf/model.hpp"
 
 #include "aisle/autograd/grad_mode.hpp"
-#include "aisle/data/graph.hpp"
 #include "aisle/data/sampler_streams.hpp"
 #include "aisle/models/ngcf.hpp"
 #include "aisle/nn/init.hpp"
@@ -66,9 +65,7 @@ void Ngcf::setup(const train::TrainingData& data, const train::ModelContext& ctx
   std::vector<Var> trained;
   for (const auto& [name, var] : named_params()) trained.push_back(var);
   optimizer_ = std::make_unique<optim::Adam>(trained, optim::AdamOptions{.lr = config_.lr});
-  const int64_t nodes = data.train_index->num_users() + data.train_index->num_items();
-  graph_.emplace(csr_on_device(
-      data::bipartite_graph(*data.train_index, {.index_dtype = data::compact_index_dtype(nodes)}).adjacency, device_));
+  graph_.emplace(training_adjacency(*data.train_index, device_));
 
   train_ = data.train;
   batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_});

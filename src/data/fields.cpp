@@ -206,4 +206,21 @@ std::string_view trim_blanks(std::string_view s) {
   return s;
 }
 
+void word_tokens(std::string_view text, std::string& scratch, std::vector<std::string_view>& out) {
+  scratch.assign(text);
+  out.clear();
+  size_t start = std::string::npos;
+  for (size_t i = 0; i <= scratch.size(); ++i) {
+    const unsigned char c = i < scratch.size() ? static_cast<unsigned char>(scratch[i]) : ' ';
+    const bool word = c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (word) {
+      if (c >= 'A' && c <= 'Z') scratch[i] = static_cast<char>(c - 'A' + 'a');
+      if (start == std::string::npos) start = i;
+    } else if (start != std::string::npos) {
+      out.emplace_back(scratch.data() + start, i - start);
+      start = std::string::npos;
+    }
+  }
+}
+
 }  // namespace aisle::data

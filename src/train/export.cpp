@@ -55,6 +55,13 @@ void export_artifact(const ExportRequest& request) {
   writer.write_id_map("users", request.user_ids);
   writer.write_id_map("items", request.item_ids);
   writer.write_tensors("seen.safetensors", seen_tensors(*request.seen), {{"format", "aisle-seen"}});
+  const ArtifactExtras extras = model->artifact_extras();
+  for (const auto& [role, map] : extras.id_maps) {
+    AISLE_CHECK(role != "users" && role != "items", "export: model ", model->type(), " names an extra id map '",
+                role, "', which is reserved");
+    writer.write_id_map(role, map);
+  }
+  for (const auto& [path, contents] : extras.files) writer.write_file(path, contents);
   writer.set_metrics(request.metrics);
   writer.finish();
 }

@@ -11,6 +11,7 @@ void add_data_import(CLI::App& data);
 void add_data_synth(CLI::App& data, int& status);
 void add_train_commands(CLI::App& app, int& status);  // train, eval, export
 void add_recommend_command(CLI::App& app);
+void add_add_items_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 
 }  // namespace aisle::cli

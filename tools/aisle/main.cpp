@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   aisle::cli::add_data_commands(app, status);
   aisle::cli::add_train_commands(app, status);
   aisle::cli::add_recommend_command(app);
+  aisle::cli::add_add_items_command(app);
   aisle::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);

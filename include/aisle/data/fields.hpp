@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 // Conversions of one text field. Each returns nullptr on success, or the reason it failed as a
 // static phrase ("is not an integer", "overflows a 64-bit integer", ...). The caller adds the
@@ -37,5 +38,10 @@ std::string quote_field(std::string_view text, size_t limit = 60);
 std::string_view trim_blanks(std::string_view s);
 // Valid UTF-8: every byte that is not part of a well-formed sequence becomes '?'.
 std::string valid_utf8(std::string_view text);
+
+// Lower-cased word tokens of a title or description (split at ASCII punctuation and blanks;
+// bytes >= 0x80 stay in words so UTF-8 letters survive). `scratch` holds the lowered text. The
+// importers' text features and the new items of `aisle add-items` are both split by it.
+void word_tokens(std::string_view text, std::string& scratch, std::vector<std::string_view>& out);
 
 }  // namespace aisle::data

@@ -34,9 +34,10 @@
 // over the full graph: items without training interactions are embedded from their attribute
 // nodes, the cold-start case. weights(): "user_embeddings" [U, width] and "item_embeddings"
 // [I, width] (all that serving needs), plus the trained parameters "input_tokens" and
-// "layer<l>.{w_self,w_neigh,bias[,w_pool,b_pool]}"; state() adds the optimizer. Items added to
-// the catalogue after export would need the parameters and the graph; the artifact carries the
-// parameters, but no command embeds such items yet.
+// "layer<l>.{w_self,w_neigh,bias[,w_pool,b_pool]}" and each layer's input at the attribute nodes
+// "layer<l>.attribute_inputs"; state() adds the optimizer. With the item features' layout and
+// vocabularies that export adds (artifact_extras), that is what `aisle add-items` needs to embed
+// products added to the catalogue after export (src/models/graphsage/new_items.hpp).
 //
 // Everything goes through the op catalogue (embedding_bag, spmm, neighbor_max, matmul), so the
 // same code runs on CUDA; neighbourhoods are sampled on the model's device (data::NeighborSampler

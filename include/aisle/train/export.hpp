@@ -14,6 +14,8 @@
 //   users.ids.safetensors, items.ids.safetensors    external ids (io/id_map_file.hpp)
 //   seen.safetensors           each user's training items, for --exclude-seen: "offsets" i64
 //                              [users + 1] and "items" i64 [nnz], sorted within a user
+//   model.artifact_extras()    what a later command needs (GraphSAGE: item_features.json and
+//                              item_feature_<k>.ids.safetensors, read by `aisle add-items`)
 namespace aisle::train {
 
 struct ExportRequest {

@@ -72,6 +72,14 @@ struct StepReport {
 // returns from train_steps at once.
 using StepFn = std::function<bool(const StepReport&)>;
 
+// What an exported artifact carries beyond weights() for commands that extend it later (GraphSAGE:
+// the layout of its item features as a JSON document and their vocabularies as id maps, which
+// `aisle add-items` reads to embed products added after export).
+struct ArtifactExtras {
+  std::map<std::string, data::IdMap> id_maps;  // role -> map, written as "<role>.ids.safetensors"
+  std::map<std::string, std::string> files;    // relative path -> contents
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -123,6 +131,9 @@ class Model {
   // memory-mapped), without configure/setup. Throws aisle::ArtifactError naming a missing or
   // mis-shaped tensor.
   virtual void load_weights(const std::map<std::string, Tensor>& weights, Device device) = 0;
+
+  // Written by export beside weights(); empty for most models. Roles must not be "users" or "items".
+  virtual ArtifactExtras artifact_extras() const { return {}; }
 
   // The model's hyperparameters as a JSON object (for manifests and summaries).
   virtual std::string hyperparameters_json() const = 0;

@@ -177,23 +177,6 @@ void FirstItemText::offer(DatasetWriter& writer, int64_t item, std::string_view 
   described_[i] = 1;
 }
 
-void word_tokens(std::string_view text, std::string& scratch, std::vector<std::string_view>& out) {
-  scratch.assign(text);
-  out.clear();
-  size_t start = std::string::npos;
-  for (size_t i = 0; i <= scratch.size(); ++i) {
-    const unsigned char c = i < scratch.size() ? static_cast<unsigned char>(scratch[i]) : ' ';
-    const bool word = c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (word) {
-      if (c >= 'A' && c <= 'Z') scratch[i] = static_cast<char>(c - 'A' + 'a');
-      if (start == std::string::npos) start = i;
-    } else if (start != std::string::npos) {
-      out.emplace_back(scratch.data() + start, i - start);
-      start = std::string::npos;
-    }
-  }
-}
-
 Dialect dialect_for(const ImportOptions& options, std::string delimiter, bool header) {
   Dialect d;
   d.delimiter = options.delimiter ? parse_delimiter(*options.delimiter) : std::move(delimiter);

@@ -103,10 +103,6 @@ class TableReader {
   std::string delimiter_;  // as shown in messages
 };
 
-// Lower-cased word tokens of a title or description (split at ASCII punctuation and blanks;
-// bytes >= 0x80 stay in words so UTF-8 letters survive). `scratch` holds the lowered text.
-void word_tokens(std::string_view text, std::string& scratch, std::vector<std::string_view>& out);
-
 // An item text feature that keeps each item's first non-empty text, as word tokens.
 class FirstItemText {
  public:

@@ -33,7 +33,8 @@ void add_feature(const data::SideFeatures& f, const std::string& name, const Fea
   AttributeNodes a{name, "", next_node, 0};
   if (const auto c = f.categorical.find(name); c != f.categorical.end()) {
     a.kind = "categorical";
-    a.count = c->second.vocab.size();
+    a.vocab = c->second.vocab;
+    a.count = a.vocab.size();
     check_length(name, c->second.codes.numel(), num_items);
     const std::vector<int64_t> codes = c->second.codes.to(DType::i64).to_vector<int64_t>();
     for (int64_t i = 0; i < num_items; ++i) {
@@ -47,7 +48,8 @@ void add_feature(const data::SideFeatures& f, const std::string& name, const Fea
     a.kind = "numeric";
     check_length(name, n->second.values.numel(), num_items);
     const std::vector<float> values = n->second.values.to(DType::f32).to_vector<float>();
-    const std::vector<float> bounds = quantile_bounds(values, options.numeric_buckets);
+    a.bounds = quantile_bounds(values, options.numeric_buckets);
+    const std::vector<float>& bounds = a.bounds;
     a.count = static_cast<int64_t>(bounds.size()) + 1;
     for (int64_t i = 0; i < num_items; ++i) {
       const float v = values[static_cast<size_t>(i)];
@@ -57,7 +59,8 @@ void add_feature(const data::SideFeatures& f, const std::string& name, const Fea
     }
   } else if (const auto t = f.tokens.find(name); t != f.tokens.end()) {
     a.kind = "tokens";
-    a.count = t->second.vocab.size();
+    a.vocab = t->second.vocab;
+    a.count = a.vocab.size();
     check_length(name, t->second.offsets.numel() - 1, num_items);
     const std::vector<int64_t> offsets = t->second.offsets.to(DType::i64).to_vector<int64_t>();
     const std::vector<int64_t> tokens = t->second.tokens.to(DType::i64).to_vector<int64_t>();

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "aisle/data/id_map.hpp"
 #include "aisle/data/side_features.hpp"
 #include "aisle/data/user_index.hpp"
 #include "aisle/ops/spmm.hpp"
@@ -19,6 +20,11 @@ struct AttributeNodes {
   std::string kind;      // "categorical", "numeric" (quantile buckets) or "tokens"
   int64_t first_node = 0;
   int64_t count = 0;     // vocabulary size, or the number of buckets
+  // How a value becomes one of these nodes, kept so that items added after training are read the
+  // way the training data was: the vocabulary of a categorical or token feature (node first_node +
+  // its id), the bucket bounds of a numeric one (quantile_bounds).
+  data::IdMap vocab;
+  std::vector<float> bounds;
 };
 
 struct FeatureGraphOptions {

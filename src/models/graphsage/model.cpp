@@ -8,6 +8,7 @@
 #include "aisle/models/graphsage.hpp"
 #include "aisle/nn/init.hpp"
 #include "aisle/ops/index.hpp"
+#include "src/models/graphsage/new_items.hpp"
 #include "src/models/model_tensors.hpp"
 #include "src/models/trained_state.hpp"
 
@@ -18,8 +19,11 @@ namespace {
 constexpr const char* kTokens = "input_tokens";
 constexpr const char* kUsers = "user_embeddings";
 constexpr const char* kItems = "item_embeddings";
+constexpr const char* kAttributeInputs = "attribute_inputs";
 
 std::string layer_name(size_t l, const char* part) { return "layer" + std::to_string(l) + "." + part; }
+// Layer l's input at the attribute nodes, [A, d_l]: what embedding a new item needs (new_items.hpp).
+std::string attribute_inputs_name(size_t l) { return layer_name(l, kAttributeInputs); }
 
 Tensor positions_of(const std::vector<int64_t>& seeds, const Tensor& nodes) {
   std::vector<int64_t> pos = nodes.to_vector<int64_t>();
@@ -202,9 +206,12 @@ void GraphSage::refresh_final() const {
                                    ops::BagMode::mean);
   const LayerGraph whole = layer_graph(graph_->adjacency, graph_->num_nodes, config_.aggregator, device_);
   const std::vector<LayerGraph> graphs(params_.layers.size(), whole);
-  const Tensor z = sage_forward(params_, inputs, graphs, config_).value();
+  std::vector<Var> layer_inputs;
+  const Tensor z = sage_forward(params_, inputs, graphs, config_, &layer_inputs).value();
   final_users_ = z.rows(0, num_users_).clone();
   final_items_ = z.rows(num_users_, num_users_ + num_items_).clone();
+  final_attributes_.clear();
+  for (const Var& h : layer_inputs) final_attributes_.push_back(h.value().rows(num_users_ + num_items_, graph_->num_nodes).clone());
   final_stale_ = false;
 }
 
@@ -227,9 +234,10 @@ std::map<std::string, Tensor> GraphSage::weights() const {
               "graphsage: weights() needs setup() or load_weights() first");
   refresh_final();
   std::map<std::string, Tensor> w{{kUsers, final_users_}, {kItems, final_items_}};
-  if (params_.tokens.defined())
+  if (params_.tokens.defined()) {
     for (const auto& [name, var] : named_params()) w.emplace(name, var.value());
-  else
+    for (size_t l = 0; l < final_attributes_.size(); ++l) w.emplace(attribute_inputs_name(l), final_attributes_[l]);
+  } else
     w.insert(served_parameters_.begin(), served_parameters_.end());
   return w;
 }
@@ -241,13 +249,15 @@ std::map<std::string, Tensor> GraphSage::state() const {
 
 void GraphSage::load_state(const std::map<std::string, Tensor>& state) {
   check_ready("load_state()");
-  load_trained_state("graphsage", state, this->state(), named_params(), {kUsers, kItems}, *optimizer_);
+  std::vector<std::string> derived{kUsers, kItems};
+  for (size_t l = 0; l < params_.layers.size(); ++l) derived.push_back(attribute_inputs_name(l));
+  load_trained_state("graphsage", state, this->state(), named_params(), derived, *optimizer_);
   final_stale_ = true;  // the final tables are derived from the parameters
 }
 
-// Serving needs only the final tables. The trained parameters an artifact carries are kept as
-// they are, so that weights() gives them back; they would be needed to embed items added after
-// export, which `aisle recommend` does not do.
+// Serving needs only the final tables. The trained parameters and attribute states an artifact
+// carries are kept as they are, so that weights() gives them back (`aisle add-items` reads them
+// from the artifact itself, new_items.hpp).
 void GraphSage::load_weights(const std::map<std::string, Tensor>& weights, Device device) {
   const auto [p, q] = read_final_tables("graphsage", weights);
   std::map<std::string, Tensor> kept;
@@ -261,12 +271,17 @@ void GraphSage::load_weights(const std::map<std::string, Tensor>& weights, Devic
   served_parameters_ = std::move(kept);
   final_users_ = p.to(device);
   final_items_ = q.to(device);
+  final_attributes_.clear();
   final_stale_ = false;  // there is no graph to propagate over: the exported tables are final
   graph_.reset();
   sampler_.reset();
   optimizer_.reset();
   batches_.reset();
   negatives_.reset();
+}
+
+train::ArtifactExtras GraphSage::artifact_extras() const {
+  return graph_ ? item_feature_extras(*graph_) : train::ArtifactExtras{};
 }
 
 std::map<std::string, int64_t> GraphSage::dimensions() const {

@@ -38,6 +38,8 @@ class GraphSage final : public train::Model {
   void load_state(const std::map<std::string, Tensor>& state) override;
   std::map<std::string, Tensor> weights() const override;
   void load_weights(const std::map<std::string, Tensor>& weights, Device device) override;
+  // The item features' layout and vocabularies, for `aisle add-items` (new_items.hpp).
+  train::ArtifactExtras artifact_extras() const override;
   std::string hyperparameters_json() const override { return config_.to_json(); }
   std::map<std::string, int64_t> dimensions() const override;
   Device device() const override { return device_; }
@@ -72,6 +74,7 @@ class GraphSage final : public train::Model {
   std::optional<data::NegativeSampler> negatives_;
   std::map<std::string, Tensor> served_parameters_;  // the trained parameters of a loaded artifact
   mutable Tensor final_users_, final_items_;
+  mutable std::vector<Tensor> final_attributes_;  // per layer: its input at the attribute nodes
   mutable bool final_stale_ = true;
 };
 

@@ -20,24 +20,30 @@ LayerGraph layer_graph(const ops::Csr& adjacency, int64_t num_dst, Aggregator ag
   return g;
 }
 
-Var sage_forward(const Params& params, const Var& inputs, const std::vector<LayerGraph>& graphs, const Config& config) {
+Var sage_layer(const Layer& layer, const Var& h, const LayerGraph& g, const Config& config, bool last) {
+  AISLE_CHECK(g.adjacency.cols == h.size(0), "graphsage: a layer reads ", g.adjacency.cols, " source nodes but has ",
+              h.size(0), " rows");
+  const Var agg = config.aggregator == Aggregator::mean
+                      ? spmm(*g.mean, h)
+                      : neighbor_max(g.adjacency, relu(matmul(h, layer.w_pool) + layer.b_pool));
+  const Var self = g.num_dst == h.size(0) ? h : slice(h, 0, 0, g.num_dst);
+  Var out = matmul(self, layer.w_self) + matmul(agg, layer.w_neigh) + layer.bias;
+  if (!last) {
+    out = relu(out);
+    if (config.normalize) out = l2_normalize_rows(out);
+  }
+  return out;
+}
+
+Var sage_forward(const Params& params, const Var& inputs, const std::vector<LayerGraph>& graphs, const Config& config,
+                 std::vector<Var>* layer_inputs) {
   AISLE_CHECK(graphs.size() == params.layers.size(), "graphsage: ", graphs.size(), " neighbourhoods for ",
               params.layers.size(), " layers");
+  if (layer_inputs != nullptr) layer_inputs->clear();
   Var h = inputs;
   for (size_t l = 0; l < graphs.size(); ++l) {
-    const Layer& layer = params.layers[l];
-    const LayerGraph& g = graphs[l];
-    AISLE_CHECK(g.adjacency.cols == h.size(0), "graphsage: layer ", l, " reads ", g.adjacency.cols,
-                " source nodes but has ", h.size(0), " rows");
-    const Var agg = config.aggregator == Aggregator::mean
-                        ? spmm(*g.mean, h)
-                        : neighbor_max(g.adjacency, relu(matmul(h, layer.w_pool) + layer.b_pool));
-    const Var self = g.num_dst == h.size(0) ? h : slice(h, 0, 0, g.num_dst);
-    h = matmul(self, layer.w_self) + matmul(agg, layer.w_neigh) + layer.bias;
-    if (l + 1 < graphs.size()) {
-      h = relu(h);
-      if (config.normalize) h = l2_normalize_rows(h);
-    }
+    if (layer_inputs != nullptr) layer_inputs->push_back(h);
+    h = sage_layer(params.layers[l], h, graphs[l], config, l + 1 == graphs.size());
   }
   return h;
 }

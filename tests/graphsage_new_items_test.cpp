@@ -9,10 +9,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "aisle/autograd/embedding.hpp"
+#include "aisle/autograd/grad_mode.hpp"
 #include "aisle/core/error.hpp"
 #include "aisle/io/artifact_reader.hpp"
 #include "aisle/io/artifact_writer.hpp"
 #include "aisle/ops/index.hpp"
+#include "aisle/ops/scatter.hpp"
 #include "aisle/serve/add_items.hpp"
 #include "aisle/serve/artifact.hpp"
 #include "aisle/train/export.hpp"
@@ -158,6 +161,42 @@ TEST(GraphSageNewItems, AnAddedItemGetsTheEmbeddingOfAnItemWithTheSameValues) {
     const Tensor users = Tensor::from_vector(std::vector<int64_t>{0, 3, 299});
     EXPECT_EQ(ops::slice(after.model().score_users(users), 1, 0, kItems).to_vector<float>(),
               before.model().score_users(users).to_vector<float>());
+  }
+}
+
+// model.cold_item_rate trains items as if they were new: with every item made cold and every
+// neighbour sampled, a step embeds each item seed exactly as add-items embeds a product with the
+// same values (its user neighbours hidden, its attribute nodes at their full-graph states).
+TEST(GraphSageNewItems, ItemsTrainedAsNewAreEmbeddedAsAddItemsEmbedsThem) {
+  Fixture fx;
+  for (const std::string aggregator : {"mean", "pool"}) {
+    SCOPED_TRACE(aggregator);
+    auto m = fx.model(sage_recipe(", aggregator: " + aggregator +
+                                  ", factors: 8, layer_sizes: [8, 4], fanouts: [-1, -1], cold_item_rate: 1"));
+    testing::epoch_losses(*m, 0, 1);
+    const StepInputs in = m->step_inputs(1, 2);
+    std::vector<int64_t> item_seeds;
+    for (const int64_t v : in.seeds)
+      if (v >= kUsers) item_seeds.push_back(v);
+    ASSERT_EQ(in.cold_items, item_seeds);
+    NoGradGuard no_grad;
+    const Var inputs = embedding_bag(m->params().tokens, in.input_ids, in.input_offsets, ops::BagMode::mean);
+    const Tensor sampled = sage_forward(m->params(), inputs, in.graphs, m->config()).value();
+
+    testing::TempDir tmp;
+    export_model(*m, *fx.train_index, skus(range(kItems)), tmp.path() / "a");
+    std::vector<ItemRow> rows;
+    for (const int64_t v : item_seeds) rows.push_back(row_of(v - kUsers, *fx.features, "again-" + std::to_string(v)));
+    serve::add_items(request(tmp.path() / "a", write_items(tmp.path() / "items.csv", rows, false), tmp.path() / "b"));
+    const Tensor added = Artifact::load(tmp.path() / "b").model().weights().at("item_embeddings");
+    const auto first_item = static_cast<int64_t>(in.seeds.size() - item_seeds.size());  // seeds are sorted: users first
+    EXPECT_TRUE(testing::all_close(sampled.rows(first_item, sampled.size(0)),
+                                   added.rows(kItems, kItems + static_cast<int64_t>(rows.size())), 1e-5, 1e-6));
+    // The full graph, where they keep their buyers, embeds the same items otherwise.
+    std::vector<int64_t> item_ids;
+    for (const int64_t v : item_seeds) item_ids.push_back(v - kUsers);
+    EXPECT_FALSE(testing::all_close(sampled.rows(first_item, sampled.size(0)),
+                                    ops::gather_rows(m->item_embeddings(), Tensor::from_vector(item_ids)), 1e-3, 1e-3));
   }
 }
 

@@ -24,6 +24,7 @@
 #include "aisle/train/evaluation.hpp"
 #include "aisle/train/model_registry.hpp"
 #include "aisle/train/recipe_schema.hpp"
+#include "src/models/graphsage/cold_items.hpp"
 #include "src/models/graphsage/model.hpp"
 #include "support/artifact_testing.hpp"
 #include "support/graphsage_shop.hpp"
@@ -338,6 +339,73 @@ TEST(GraphSageLayers, FanOutsBoundTheSampledNeighbourhoods) {
   EXPECT_NE(other.input_ids.to_vector<int64_t>(), in.input_ids.to_vector<int64_t>());
 }
 
+// ---- items trained as if new (model.cold_item_rate) --------------------------------------
+
+TEST(GraphSageColdItems, HidingDropsOnlyTheChosenItemsUserNeighbours) {
+  const TinyShop shop;
+  const FeatureGraph g = shop.graph();
+  data::NeighborSampler sampler(g.adjacency, {-1, -1});
+  // Users 0 and 2, items 0 and 1 (nodes 3 and 4); item 0 is made cold.
+  const data::NeighborSample original = sampler.sample(Tensor::from_vector(std::vector<int64_t>{0, 2, 3, 4}), 1, 2);
+  data::NeighborSample hidden = original;
+  hide_user_neighbours(hidden, {3}, 3);
+  int cold_rows = 0;
+  for (size_t b = 0; b < original.blocks.size(); ++b) {
+    const data::SampledBlock &was = original.blocks[b], &now = hidden.blocks[b];
+    const auto src = was.src_nodes.to_vector<int64_t>();
+    const auto rows_was = rows_of(was.adjacency), rows_now = rows_of(now.adjacency);
+    const auto rp_was = was.adjacency.row_ptr.to_vector<int64_t>(), rp_now = now.adjacency.row_ptr.to_vector<int64_t>();
+    const auto v_was = was.adjacency.values.to_vector<float>(), v_now = now.adjacency.values.to_vector<float>();
+    ASSERT_EQ(now.num_dst, was.num_dst);
+    for (int64_t d = 0; d < was.num_dst; ++d) {
+      const auto r = static_cast<size_t>(d);
+      std::vector<float> values_was(v_was.begin() + rp_was[r], v_was.begin() + rp_was[r + 1]);
+      std::vector<float> values_now(v_now.begin() + rp_now[r], v_now.begin() + rp_now[r + 1]);
+      if (src[r] != 3) {
+        EXPECT_EQ(rows_now[r], rows_was[r]) << "block " << b << " row " << d;
+        EXPECT_EQ(values_now, values_was);
+        continue;
+      }
+      ++cold_rows;
+      std::vector<int64_t> attributes;  // item 0's row without its users (0 and 2)
+      for (const int64_t c : rows_was[r])
+        if (src[static_cast<size_t>(c)] >= 3) attributes.push_back(c);
+      ASSERT_LT(attributes.size(), rows_was[r].size()) << "item 0 has buyers to hide";
+      EXPECT_EQ(rows_now[r], attributes);
+      EXPECT_EQ(values_now, std::vector<float>(attributes.size(), 1.0f / static_cast<float>(attributes.size())));
+    }
+  }
+  EXPECT_EQ(cold_rows, 2) << "item 0 is a dst node of both hops";
+}
+
+TEST(GraphSageColdItems, TheChoiceIsKeyedByNodeAndStep) {
+  std::vector<int64_t> seeds;
+  for (int64_t v = 0; v < 3000; ++v) seeds.push_back(v);  // users 0..999, items 1000..2999
+  EXPECT_TRUE(items_made_cold(seeds, 1000, 2000, 0.0, 5, 9).empty());
+  const std::vector<int64_t> all = items_made_cold(seeds, 1000, 2000, 1.0, 5, 9);
+  ASSERT_EQ(all.size(), 2000u);
+  EXPECT_EQ(all.front(), 1000);
+  const std::vector<int64_t> some = items_made_cold(seeds, 1000, 2000, 0.3, 5, 9);
+  EXPECT_NEAR(static_cast<double>(some.size()), 600, 70);
+  EXPECT_EQ(items_made_cold(seeds, 1000, 2000, 0.3, 5, 9), some);
+  EXPECT_NE(items_made_cold(seeds, 1000, 2000, 0.3, 5, 10), some) << "another step";
+  // A node's draw does not depend on the other seeds of its batch.
+  const std::vector<int64_t> half(seeds.begin() + 1500, seeds.end());
+  std::vector<int64_t> expected;
+  for (const int64_t v : some)
+    if (v >= 1500) expected.push_back(v);
+  EXPECT_EQ(items_made_cold(half, 1000, 2000, 0.3, 5, 9), expected);
+  EXPECT_MESSAGE_HAS(error_message([&] { items_made_cold(seeds, 1000, 2000, 1.5, 5, 9); }), "cold_item_rate");
+}
+
+TEST(GraphSageColdItems, ResumesExactlyAndIsDeterministic) {
+  const Fixture fx;
+  const recipe::Recipe r = sage_recipe(", cold_item_rate: 0.4");
+  testing::expect_exact_resume([&] { return fx.model(r); });
+  testing::expect_deterministic_over_threads([&] { return fx.model(r); });
+  EXPECT_FALSE(fx.model(r)->step_inputs(0, 0).cold_items.empty());
+}
+
 // ---- learning and cold start --------------------------------------------------------------
 
 // For each item never interacted with: the share of its 10 nearest (cosine) known items that
@@ -550,6 +618,7 @@ TEST(GraphSage, BadKeysNameTheKey) {
   EXPECT_MESSAGE_HAS(load(head + "aggregator: lstm}\n"), "model.aggregator");
   EXPECT_MESSAGE_HAS(load(head + "numeric_buckets: 0}\n"), "model.numeric_buckets");
   EXPECT_MESSAGE_HAS(load(head + "layers: 2}\n"), "model.layers");
+  EXPECT_MESSAGE_HAS(load(head + "cold_item_rate: 1.5}\n"), "model.cold_item_rate");
   GraphSage m;
   EXPECT_MESSAGE_HAS(error_message([&] { m.configure(sage_recipe(", layer_sizes: [8, 8, 8], fanouts: [5, 5]")); }),
                      "model.fanouts has 2 entries but model.layer_sizes has 3 layers");

@@ -28,7 +28,10 @@
 // without replacement, keyed by seed, epoch, step, hop and node, so resume is exact), and
 // minimises mean softplus(s_uj - s_ui) + model.reg / (2 B) * sum (|x_u|^2 + |x_i|^2 +
 // mean_j |x_j|^2) over the input rows, with lazy Adam (rows of nodes that were not sampled do not
-// move; the layers move every step).
+// move; the layers move every step). With model.cold_item_rate each of a step's items (positives
+// and negatives alike) is, with that probability, trained as if it were new: its user neighbours
+// are hidden in the sampled blocks, so the layers learn to embed items from their attribute nodes
+// alone, the only thing a product launched after training has (src/models/graphsage/cold_items.hpp).
 //
 // Inference (evaluation, export) embeds every node from its whole neighbourhood, layer by layer
 // over the full graph: items without training interactions are embedded from their attribute

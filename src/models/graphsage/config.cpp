@@ -36,6 +36,10 @@ void add_graphsage_keys(recipe::Schema& s) {
       .help("lazy (sparse) Adam: input rows move only when sampled; the layers every step");
   key("train.negatives", Kind::integer).with_default("1").at_least(1)
       .help("uniform negative items per positive (non-positives of the user)");
+  key("model.cold_item_rate", Kind::number).with_default("0").at_least(0).at_most(1)
+      .help("share of each step's items trained as if they were new: their user neighbours are hidden, so the "
+            "model learns to embed items from their attributes alone, as it must for products added after "
+            "export (0: off)");
   key("model.negative_pool", Kind::string).with_default("known").one_of({"known", "all"})
       .help("items negatives are drawn from: known (those with training rows; new items are then neither "
             "positives nor negatives and rank by their attributes) or all (new items are pushed down as "
@@ -62,6 +66,7 @@ Config Config::from_recipe(const recipe::Recipe& r) {
   c.lr = r.number("train.lr");
   c.negatives = r.integer("train.negatives");
   c.known_negatives = r.string("model.negative_pool") == "known";
+  c.cold_item_rate = r.number("model.cold_item_rate");
   AISLE_CHECK(!c.layer_sizes.empty(), r.where("model.layer_sizes"), ": model.layer_sizes needs at least one layer");
   AISLE_CHECK(c.fanouts.size() == c.layer_sizes.size(), r.where("model.fanouts"), ": model.fanouts has ",
               c.fanouts.size(), " entries but model.layer_sizes has ", c.layer_sizes.size(),
@@ -87,7 +92,8 @@ std::string Config::to_json() const {
                                     {"lr", lr},
                                     {"optimizer", "adam"},
                                     {"negatives", negatives},
-                                    {"negative_pool", known_negatives ? "known" : "all"}};
+                                    {"negative_pool", known_negatives ? "known" : "all"},
+                                    {"cold_item_rate", cold_item_rate}};
   return j.dump();
 }
 

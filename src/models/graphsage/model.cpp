@@ -8,6 +8,7 @@
 #include "aisle/models/graphsage.hpp"
 #include "aisle/nn/init.hpp"
 #include "aisle/ops/index.hpp"
+#include "src/models/graphsage/cold_items.hpp"
 #include "src/models/graphsage/new_items.hpp"
 #include "src/models/model_tensors.hpp"
 #include "src/models/trained_state.hpp"
@@ -155,9 +156,15 @@ StepInputs GraphSage::step_inputs(int64_t epoch, int64_t step) {
   in.seeds.erase(std::unique(in.seeds.begin(), in.seeds.end()), in.seeds.end());
   // Each node's neighbours are drawn from a stream keyed by (epoch, step, hop, node): a resumed run
   // redraws them exactly.
-  const data::NeighborSample sample = sampler_->sample(
+  data::NeighborSample sample = sampler_->sample(
       Tensor::from_vector(in.seeds), seed_,
       data::sampler_stream(data::SamplerPurpose::neighbors, static_cast<uint64_t>(epoch), static_cast<uint64_t>(step)));
+  // Items trained as if new this step (model.cold_item_rate): positives and negatives alike, so
+  // looking new is no hint either way.
+  in.cold_items = items_made_cold(in.seeds, num_users_, num_items_, config_.cold_item_rate, seed_,
+                                  data::sampler_stream(data::SamplerPurpose::cold_items, static_cast<uint64_t>(epoch),
+                                                       static_cast<uint64_t>(step)));
+  hide_user_neighbours(sample, in.cold_items, num_users_);
   // The input rows are looked up on the host (the token layout lives there), so the input nodes
   // come back from the device; the blocks themselves stay where the sampler made them.
   graph_->input_bags(sample.input_nodes().to_vector<int64_t>(), in.input_ids, in.input_offsets);

@@ -23,6 +23,7 @@ struct StepInputs {
   Tensor input_ids, input_offsets; // embedding-bag arguments of the first layer's src nodes
   std::vector<LayerGraph> graphs;  // first layer first
   SeedPositions positions;
+  std::vector<int64_t> cold_items;  // item nodes among the seeds trained as if new (cold_items.hpp)
 };
 
 class GraphSage final : public train::Model {

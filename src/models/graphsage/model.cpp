@@ -213,12 +213,11 @@ void GraphSage::refresh_final() const {
                                    ops::BagMode::mean);
   const LayerGraph whole = layer_graph(graph_->adjacency, graph_->num_nodes, config_.aggregator, device_);
   const std::vector<LayerGraph> graphs(params_.layers.size(), whole);
-  std::vector<Var> layer_inputs;
-  const Tensor z = sage_forward(params_, inputs, graphs, config_, &layer_inputs).value();
+  KeptRows attributes{num_users_ + num_items_, graph_->num_nodes, {}};
+  const Tensor z = sage_forward(params_, inputs, graphs, config_, &attributes).value();
   final_users_ = z.rows(0, num_users_).clone();
   final_items_ = z.rows(num_users_, num_users_ + num_items_).clone();
-  final_attributes_.clear();
-  for (const Var& h : layer_inputs) final_attributes_.push_back(h.value().rows(num_users_ + num_items_, graph_->num_nodes).clone());
+  final_attributes_ = std::move(attributes.rows);
   final_stale_ = false;
 }
 

@@ -164,6 +164,75 @@ TEST(GraphSageNewItems, AnAddedItemGetsTheEmbeddingOfAnItemWithTheSameValues) {
   }
 }
 
+// A new product that already has buyers (--interactions): with its values and its buyers it gets
+// exactly the embedding of the known item with the same values and the same buyers.
+TEST(GraphSageNewItems, AnItemWithBuyersGetsTheEmbeddingOfTheKnownItemWithTheSameBuyers) {
+  for (const std::string aggregator : {"mean", "pool"}) {
+    SCOPED_TRACE(aggregator);
+    Fixture fx;
+    fx.features = std::make_shared<data::SideFeatures>(shop_with_titles());
+    auto m = fx.model(sage_recipe(", aggregator: " + aggregator));
+    testing::epoch_losses(*m, 0, 2);
+    testing::TempDir tmp;
+    export_model(*m, *fx.train_index, skus(range(kItems)), tmp.path() / "a");
+    std::vector<int64_t> known;
+    std::vector<ItemRow> rows;
+    std::ofstream buyers(tmp.path() / "buyers.csv");
+    buyers << "user,item\n";
+    int64_t pairs = 0;
+    for (int64_t i = 0; i < 20; ++i) {
+      if (is_cold(i)) continue;
+      known.push_back(i);
+      const std::string id = "again-" + std::to_string(i);
+      rows.push_back(row_of(i, *fx.features, id));
+      for (int64_t u = kUsers - 1; u >= 0; --u)  // any order, and twice: buyers are a set
+        if (fx.train_index->contains(u, i)) {
+          buyers << u << "," << id << "\n" << u << "," << id << "\n";
+          ++pairs;
+        }
+    }
+    buyers << "someone-new," << rows.front().id << "\n";
+    buyers.close();
+    ASSERT_GT(pairs, 50);
+    serve::AddItemsRequest r = request(tmp.path() / "a", write_items(tmp.path() / "items.csv", rows), tmp.path() / "b");
+    r.interactions = tmp.path() / "buyers.csv";
+    const serve::AddItemsResult result = serve::add_items(r);
+    EXPECT_EQ(result.interactions, pairs);
+    EXPECT_EQ(result.unknown_users, 1);
+    ASSERT_EQ(result.unknown_user_examples.size(), 1u);
+    EXPECT_EQ(result.unknown_user_examples[0],
+              (tmp.path() / "buyers.csv").string() + ":" + std::to_string(2 * pairs + 2) + ": user 'someone-new'");
+    const Tensor z = Artifact::load(tmp.path() / "b").model().weights().at("item_embeddings");
+    for (size_t k = 0; k < known.size(); ++k)
+      EXPECT_EQ(row(z, kItems + static_cast<int64_t>(k)), row(m->item_embeddings(), known[k])) << "item " << known[k];
+  }
+}
+
+TEST(GraphSageNewItems, BuyersNeedNewItemsAndTheUsersStates) {
+  Fixture fx;
+  testing::TempDir tmp;
+  auto m = fx.model(sage_recipe(", export_user_states: false"));
+  export_model(*m, *fx.train_index, skus(range(kItems)), tmp.path() / "a");
+  EXPECT_EQ(m->weights().count("layer0.user_inputs"), 0u);
+  std::ofstream(tmp.path() / "items.csv") << "item,category,brand,price\nx,1,2,3\n";
+  std::ofstream(tmp.path() / "buyers.csv") << "item,user\nx,4\n";
+  serve::AddItemsRequest r = request(tmp.path() / "a", tmp.path() / "items.csv", tmp.path() / "b");
+  EXPECT_EQ(serve::add_items(r).added, 1) << "without buyers the users' states are not needed";
+  fs::remove_all(tmp.path() / "b");
+  r.interactions = tmp.path() / "buyers.csv";
+  expect_contains(testing::artifact_error_message([&] { serve::add_items(r); }),
+                  "exported without the users' states (model.export_user_states: false)");
+  auto with_states = fx.model(sage_recipe());
+  export_model(*with_states, *fx.train_index, skus(range(kItems)), tmp.path() / "c");
+  r.artifact = tmp.path() / "c";
+  std::ofstream(tmp.path() / "buyers.csv") << "item,user\nx,4\nsku-3,4\n";
+  expect_contains(testing::error_message([&] { serve::add_items(r); }),
+                  (tmp.path() / "buyers.csv").string() + ":3: item 'sku-3' is not one of the new items of");
+  std::ofstream(tmp.path() / "buyers.csv") << "item,customer\nx,4\n";
+  expect_contains(testing::error_message([&] { serve::add_items(r); }), "no column 'user' for the user id (--user-column)");
+  EXPECT_FALSE(fs::exists(tmp.path() / "b"));
+}
+
 // model.cold_item_rate trains items as if they were new: with every item made cold and every
 // neighbour sampled, a step embeds each item seed exactly as add-items embeds a product with the
 // same values (its user neighbours hidden, its attribute nodes at their full-graph states).

@@ -556,8 +556,9 @@ TEST(GraphSage, WeightsRoundTripAndScoreIdentically) {
   auto m = fx.model(sage_recipe(", aggregator: pool"));
   testing::epoch_losses(*m, 0, 2);
   const auto w = m->weights();
-  EXPECT_EQ(w.size(), 2u + 1u + 2u * 5u + 2u);  // tables, input rows, 2 pool layers, attribute states per layer
+  EXPECT_EQ(w.size(), 2u + 1u + 2u * 5u + 2u * 2u);  // tables, input rows, 2 pool layers, attribute and user states per layer
   EXPECT_EQ(w.at("layer0.attribute_inputs").shape(), (Shape{m->graph().num_attribute_nodes(), 16}));
+  EXPECT_EQ(w.at("layer1.user_inputs").shape(), (Shape{kUsers, 16}));
   EXPECT_EQ(w.at("user_embeddings").shape(), (Shape{kUsers, 16}));
   EXPECT_EQ(w.at("item_embeddings").shape(), (Shape{kItems, 16}));
   EXPECT_EQ(w.at("input_tokens").shape(), (Shape{m->graph().num_tokens, 16}));

@@ -1,5 +1,6 @@
 #include "aisle/serve/add_items.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -24,12 +25,12 @@ namespace {
 constexpr const char* kAddedItemsFile = "added_items.json";
 constexpr const char* kItemTable = "item_embeddings";
 
-data::Dialect items_dialect(const AddItemsRequest& request) {
+data::Dialect file_dialect(const AddItemsRequest& request, const fs::path& file) {
   data::Dialect d;
   d.header = true;
   std::string delimiter = request.delimiter.value_or("");
   if (delimiter.empty()) {
-    fs::path name = request.items.filename();
+    fs::path name = file.filename();
     if (name.extension() == ".gz" || name.extension() == ".xz") name = name.stem();
     delimiter = name.extension() == ".tsv" || name.extension() == ".tab" ? "\t" : ",";
   }
@@ -47,6 +48,25 @@ std::string list(const std::vector<std::string>& names) {
   return out.empty() ? "none" : out;
 }
 
+// The header's column `name`, or a DataError naming the file, what the column is for and the header.
+size_t header_column(data::DelimitedReader& reader, const std::string& name, const std::string& what) {
+  reader.start();
+  const std::vector<std::string>& header = reader.header();
+  AISLE_DATA_CHECK(!header.empty(), reader.name(), ": is empty (it needs a header line naming its columns)");
+  for (size_t c = 0; c < header.size(); ++c)
+    if (data::trim_blanks(header[c]) == name) return c;
+  AISLE_DATA_FAIL(reader.name(), ": no column '", name, "' for ", what, " (the header has: ", list(header), ")");
+}
+
+// "FILE:LINE" of the current record, after checking it is well formed and complete.
+std::string checked_row(const data::DelimitedReader& reader) {
+  const std::string where = reader.name() + ":" + std::to_string(reader.line());
+  AISLE_DATA_CHECK(reader.error() == nullptr, where, ": ", reader.error());
+  AISLE_DATA_CHECK(reader.size() == reader.header().size(), where, ": ", reader.size(),
+                   " fields, but the header names ", reader.header().size());
+  return where;
+}
+
 struct ReadItems {
   std::vector<std::string> ids;
   models::graphsage::NewItemCells cells;
@@ -55,32 +75,21 @@ struct ReadItems {
 // The new items of the file, checked row by row against each other and the artifact's items.
 ReadItems read_items(const AddItemsRequest& request, const std::vector<models::graphsage::ItemFeatureInfo>& features,
                      const data::IdMap& known) {
-  data::DelimitedReader reader(request.items, items_dialect(request));
-  reader.start();
-  const std::vector<std::string>& header = reader.header();
+  data::DelimitedReader reader(request.items, file_dialect(request, request.items));
   const std::string file = reader.name();
-  AISLE_DATA_CHECK(!header.empty(), file, ": is empty (it needs a header line naming its columns)");
-  auto column = [&](const std::string& name, const std::string& what) -> size_t {
-    for (size_t c = 0; c < header.size(); ++c)
-      if (data::trim_blanks(header[c]) == name) return c;
-    AISLE_DATA_FAIL(file, ": no column '", name, "' for ", what, " (the header has: ", list(header), ")");
-  };
-  const size_t id_column = column(request.item_column, "the item id (--item-column)");
+  const size_t id_column = header_column(reader, request.item_column, "the item id (--item-column)");
   std::vector<std::pair<std::string, size_t>> feature_columns;
   for (const auto& f : features) {
     const auto mapped = request.columns.find(f.name);
     const std::string name = mapped == request.columns.end() ? f.name : mapped->second;
-    feature_columns.emplace_back(f.name, column(name, "item feature '" + f.name + "' (" + f.kind +
+    feature_columns.emplace_back(f.name, header_column(reader, name, "item feature '" + f.name + "' (" + f.kind +
                                                           "; name another column with --map " + f.name + "=COLUMN)"));
   }
 
   ReadItems out;
   std::unordered_map<std::string, int64_t> first_line;
   while (reader.next()) {
-    const std::string where = file + ":" + std::to_string(reader.line());
-    AISLE_DATA_CHECK(reader.error() == nullptr, where, ": ", reader.error());
-    AISLE_DATA_CHECK(reader.size() == header.size(), where, ": ", reader.size(), " fields, but the header names ",
-                     header.size());
+    const std::string where = checked_row(reader);
     const std::string id(data::trim_blanks(reader[id_column]));
     AISLE_DATA_CHECK(!id.empty(), where, ": column '", request.item_column, "' (the item id) is empty");
     const auto [seen, fresh] = first_line.emplace(id, reader.line());
@@ -97,6 +106,42 @@ ReadItems read_items(const AddItemsRequest& request, const std::vector<models::g
   return out;
 }
 
+// The known users who already interacted with each new item (--interactions).
+struct ReadBuyers {
+  int64_t pairs = 0, unknown_users = 0;
+  std::vector<std::string> unknown_examples;
+};
+ReadBuyers read_buyers(const AddItemsRequest& request, const ReadItems& items, const data::IdMap& users,
+                       models::graphsage::NewItemCells& cells) {
+  ReadBuyers out;
+  if (request.interactions.empty()) return out;
+  std::unordered_map<std::string, size_t> index;
+  for (size_t k = 0; k < items.ids.size(); ++k) index.emplace(items.ids[k], k);
+  cells.users.assign(items.ids.size(), {});
+  data::DelimitedReader reader(request.interactions, file_dialect(request, request.interactions));
+  const size_t item_column = header_column(reader, request.item_column, "the item id (--item-column)");
+  const size_t user_column = header_column(reader, request.user_column, "the user id (--user-column)");
+  while (reader.next()) {
+    const std::string where = checked_row(reader);
+    const std::string_view item = data::trim_blanks(reader[item_column]), user = data::trim_blanks(reader[user_column]);
+    const auto k = index.find(std::string(item));
+    AISLE_DATA_CHECK(k != index.end(), where, ": item ", data::quote_field(item), " is not one of the new items of ",
+                     request.items.string());
+    if (const auto u = users.find(user)) {
+      cells.users[k->second].push_back(*u);
+    } else {
+      if (out.unknown_examples.size() < 3) out.unknown_examples.push_back(where + ": user " + data::quote_field(user));
+      ++out.unknown_users;
+    }
+  }
+  for (auto& u : cells.users) {
+    std::sort(u.begin(), u.end());
+    u.erase(std::unique(u.begin(), u.end()), u.end());
+    out.pairs += static_cast<int64_t>(u.size());
+  }
+  return out;
+}
+
 data::IdMap extended_ids(const data::IdMap& known, const std::vector<std::string>& added) {
   data::IdInterner ids;
   for (int64_t i = 0; i < known.size(); ++i) ids.intern(known.external(i));
@@ -106,7 +151,8 @@ data::IdMap extended_ids(const data::IdMap& known, const std::vector<std::string
 
 // added_items.json: the batches added so far, this one last.
 std::string added_items_record(const io::ArtifactReader& reader, const AddItemsRequest& request,
-                               int64_t first_item, const models::graphsage::NewItemEmbeddings& embedded) {
+                               int64_t first_item, const models::graphsage::NewItemEmbeddings& embedded,
+                               int64_t interactions) {
   nlohmann::ordered_json record = {{"format", "aisle-added-items"}, {"batches", nlohmann::ordered_json::array()}};
   const io::Manifest& manifest = reader.manifest();
   for (const io::ArtifactFile& f : manifest.files) {
@@ -123,6 +169,7 @@ std::string added_items_record(const io::ArtifactReader& reader, const AddItemsR
   record["batches"].push_back({{"file", request.items.filename().string()},
                                {"first_item_index", first_item},
                                {"items", embedded.embeddings.size(0)},
+                               {"interactions", interactions},
                                {"unknown_values", embedded.unknown_values},
                                {"without_attributes", embedded.without_attributes}});
   return record.dump(2) + "\n";
@@ -148,7 +195,8 @@ AddItemsResult add_items(const AddItemsRequest& request) {
                 list(std::vector<std::string>(names.begin(), names.end())), ")");
 
   const data::IdMap& known = reader.item_ids();
-  const ReadItems items = read_items(request, features, known);
+  ReadItems items = read_items(request, features, known);
+  const ReadBuyers buyers = read_buyers(request, items, reader.user_ids(), items.cells);
   const models::graphsage::NewItemEmbeddings embedded = models::graphsage::embed_new_items(reader, items.cells);
 
   std::map<std::string, Tensor> weights = reader.tensors();
@@ -172,7 +220,7 @@ AddItemsResult add_items(const AddItemsRequest& request) {
   }
   for (const io::ArtifactFile& f : manifest.files)
     if (rewritten.count(f.path) == 0) writer.copy_file(f.path, reader.file(f.path));
-  writer.write_file(kAddedItemsFile, added_items_record(reader, request, known.size(), embedded));
+  writer.write_file(kAddedItemsFile, added_items_record(reader, request, known.size(), embedded, buyers.pairs));
   writer.finish();
 
   AddItemsResult result;
@@ -182,6 +230,9 @@ AddItemsResult add_items(const AddItemsRequest& request) {
   result.unknown_values = embedded.unknown_values;
   result.unknown_examples = embedded.unknown_examples;
   result.without_attributes = embedded.without_attributes;
+  result.interactions = buyers.pairs;
+  result.unknown_users = buyers.unknown_users;
+  result.unknown_user_examples = buyers.unknown_examples;
   return result;
 }
 

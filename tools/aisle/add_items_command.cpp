@@ -15,7 +15,7 @@ namespace aisle::cli {
 namespace {
 
 struct AddItemsArgs {
-  std::string artifact, items, out, item_column = "item", map, delimiter;
+  std::string artifact, items, out, item_column = "item", map, delimiter, interactions, user_column = "user";
   bool force = false;
 };
 
@@ -53,6 +53,11 @@ void add_add_items_command(CLI::App& app) {
   cmd->add_option("--map", a->map, "Columns named other than their feature, as FEATURE=COLUMN,... "
                                    "(e.g. description=Description,price=UnitPrice)");
   cmd->add_option("--delimiter", a->delimiter, "Field delimiter (default: tab for .tsv/.tab files, else ',')");
+  cmd->add_option("--interactions", a->interactions, "Optional: the new items' first interactions, a delimited file "
+                                                     "with a header naming the item and user columns; each known user "
+                                                     "joins the item as a neighbour, as a buyer does in training");
+  cmd->add_option("--user-column", a->user_column, "Header name of the user id column of --interactions")
+      ->capture_default_str();
   cmd->footer("Exit codes: 0 done, 2 usage error (including a model that cannot embed new items), 3 a bad items "
               "file, or a missing, corrupted or incomplete artifact.");
   cmd->callback([a] {
@@ -64,6 +69,8 @@ void add_add_items_command(CLI::App& app) {
     request.item_column = a->item_column;
     if (!a->map.empty()) request.columns = parse_feature_columns(a->map);
     if (!a->delimiter.empty()) request.delimiter = a->delimiter;
+    request.interactions = a->interactions;
+    request.user_column = a->user_column;
     const serve::AddItemsResult r = serve::add_items(request);
     std::string features;
     for (const std::string& f : r.features) features += (features.empty() ? "" : ", ") + f;
@@ -75,8 +82,17 @@ void add_add_items_command(CLI::App& app) {
       for (const std::string& e : r.unknown_examples) std::printf("  %s\n", e.c_str());
       if (r.unknown_values > static_cast<int64_t>(r.unknown_examples.size())) std::printf("  ...\n");
     }
+    if (!a->interactions.empty())
+      std::printf("first interactions with known users, joined as neighbours: %lld\n",
+                  static_cast<long long>(r.interactions));
+    if (r.unknown_users > 0) {
+      std::printf("interactions of users the artifact does not know, ignored: %lld\n",
+                  static_cast<long long>(r.unknown_users));
+      for (const std::string& e : r.unknown_user_examples) std::printf("  %s\n", e.c_str());
+      if (r.unknown_users > static_cast<int64_t>(r.unknown_user_examples.size())) std::printf("  ...\n");
+    }
     if (r.without_attributes > 0)
-      std::printf("%lld %s no known value and got the shared item embedding only\n",
+      std::printf("%lld %s no buyer and no known value and got the shared item embedding only\n",
                   static_cast<long long>(r.without_attributes), r.without_attributes == 1 ? "item has" : "items have");
     std::printf("wrote %s: %lld items (%lld before)\n", a->out.c_str(), static_cast<long long>(r.items_before + r.added),
                 static_cast<long long>(r.items_before));

@@ -38,7 +38,8 @@
 // nodes, the cold-start case. weights(): "user_embeddings" [U, width] and "item_embeddings"
 // [I, width] (all that serving needs), plus the trained parameters "input_tokens" and
 // "layer<l>.{w_self,w_neigh,bias[,w_pool,b_pool]}" and each layer's input at the attribute nodes
-// "layer<l>.attribute_inputs"; state() adds the optimizer. With the item features' layout and
+// "layer<l>.attribute_inputs" and at the users "layer<l>.user_inputs" (model.export_user_states,
+// on by default; it lets new products take their first buyers); state() adds the optimizer. With the item features' layout and
 // vocabularies that export adds (artifact_extras), that is what `aisle add-items` needs to embed
 // products added to the catalogue after export (src/models/graphsage/new_items.hpp).
 //

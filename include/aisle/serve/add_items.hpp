@@ -25,6 +25,11 @@ struct AddItemsRequest {
   std::string item_column = "item";
   std::map<std::string, std::string> columns;  // item feature -> header name, where they differ
   std::optional<std::string> delimiter;        // default: tab for .tsv/.tab files (compressed or not), else ","
+  // Optional: the new items' first interactions, a delimited file with a header holding the item
+  // id column (item_column) and user_column. Each known user becomes a neighbour of the item, as a
+  // buyer is in training; users the artifact does not know are named and ignored.
+  std::filesystem::path interactions;
+  std::string user_column = "user";
 };
 
 struct AddItemsResult {
@@ -32,7 +37,10 @@ struct AddItemsResult {
   std::vector<std::string> features;  // the item features read, in the model's order
   int64_t unknown_values = 0;
   std::vector<std::string> unknown_examples;  // "FILE:LINE: brand 'Acme'"
-  int64_t without_attributes = 0;             // items with no known value: embedded from the shared item row alone
+  int64_t without_attributes = 0;             // items with no buyer and no known value: the shared item row alone
+  int64_t interactions = 0;                   // distinct (new item, known user) pairs used
+  int64_t unknown_users = 0;                  // interaction rows whose user the artifact does not know
+  std::vector<std::string> unknown_user_examples;  // "FILE:LINE: user 'u9'"
 };
 
 // Writes the new artifact: the item table and the items id map extended (new items after the

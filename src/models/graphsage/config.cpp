@@ -36,6 +36,9 @@ void add_graphsage_keys(recipe::Schema& s) {
       .help("lazy (sparse) Adam: input rows move only when sampled; the layers every step");
   key("train.negatives", Kind::integer).with_default("1").at_least(1)
       .help("uniform negative items per positive (non-positives of the user)");
+  key("model.export_user_states", Kind::boolean).with_default("true")
+      .help("export every layer's input at the users too (one more user table per layer), so that "
+            "`aisle add-items --interactions` can embed new products from their first buyers as well");
   key("model.cold_item_rate", Kind::number).with_default("0").at_least(0).at_most(1)
       .help("share of each step's items trained as if they were new: their user neighbours are hidden, so the "
             "model learns to embed items from their attributes alone, as it must for products added after "
@@ -67,6 +70,7 @@ Config Config::from_recipe(const recipe::Recipe& r) {
   c.negatives = r.integer("train.negatives");
   c.known_negatives = r.string("model.negative_pool") == "known";
   c.cold_item_rate = r.number("model.cold_item_rate");
+  c.export_user_states = r.boolean("model.export_user_states");
   AISLE_CHECK(!c.layer_sizes.empty(), r.where("model.layer_sizes"), ": model.layer_sizes needs at least one layer");
   AISLE_CHECK(c.fanouts.size() == c.layer_sizes.size(), r.where("model.fanouts"), ": model.fanouts has ",
               c.fanouts.size(), " entries but model.layer_sizes has ", c.layer_sizes.size(),
@@ -93,7 +97,8 @@ std::string Config::to_json() const {
                                     {"optimizer", "adam"},
                                     {"negatives", negatives},
                                     {"negative_pool", known_negatives ? "known" : "all"},
-                                    {"cold_item_rate", cold_item_rate}};
+                                    {"cold_item_rate", cold_item_rate},
+                                    {"export_user_states", export_user_states}};
   return j.dump();
 }
 

@@ -24,6 +24,7 @@ struct Config {
   double lr = 1e-3;
   int64_t negatives = 1;
   bool known_negatives = true;  // draw negatives only from items with training rows
+  bool export_user_states = true;  // weights() carries every layer's input at the users (add-items' early buyers)
   double cold_item_rate = 0;    // share of a step's items trained as if new (user neighbours hidden; cold_items.hpp)
 
   int64_t width() const { return layer_sizes.back(); }

@@ -21,10 +21,13 @@ constexpr const char* kTokens = "input_tokens";
 constexpr const char* kUsers = "user_embeddings";
 constexpr const char* kItems = "item_embeddings";
 constexpr const char* kAttributeInputs = "attribute_inputs";
+constexpr const char* kUserInputs = "user_inputs";
 
 std::string layer_name(size_t l, const char* part) { return "layer" + std::to_string(l) + "." + part; }
 // Layer l's input at the attribute nodes, [A, d_l]: what embedding a new item needs (new_items.hpp).
 std::string attribute_inputs_name(size_t l) { return layer_name(l, kAttributeInputs); }
+// Layer l's input at the users, [U, d_l]: what a new item's early buyers contribute to it.
+std::string user_inputs_name(size_t l) { return layer_name(l, kUserInputs); }
 
 Tensor positions_of(const std::vector<int64_t>& seeds, const Tensor& nodes) {
   std::vector<int64_t> pos = nodes.to_vector<int64_t>();
@@ -213,11 +216,13 @@ void GraphSage::refresh_final() const {
                                    ops::BagMode::mean);
   const LayerGraph whole = layer_graph(graph_->adjacency, graph_->num_nodes, config_.aggregator, device_);
   const std::vector<LayerGraph> graphs(params_.layers.size(), whole);
-  KeptRows attributes{num_users_ + num_items_, graph_->num_nodes, {}};
-  const Tensor z = sage_forward(params_, inputs, graphs, config_, &attributes).value();
+  std::vector<KeptRows> keep{{num_users_ + num_items_, graph_->num_nodes, {}}};
+  if (config_.export_user_states) keep.push_back({0, num_users_, {}});
+  const Tensor z = sage_forward(params_, inputs, graphs, config_, &keep).value();
   final_users_ = z.rows(0, num_users_).clone();
   final_items_ = z.rows(num_users_, num_users_ + num_items_).clone();
-  final_attributes_ = std::move(attributes.rows);
+  final_attributes_ = std::move(keep[0].rows);
+  final_user_states_ = config_.export_user_states ? std::move(keep[1].rows) : std::vector<Tensor>{};
   final_stale_ = false;
 }
 
@@ -243,6 +248,7 @@ std::map<std::string, Tensor> GraphSage::weights() const {
   if (params_.tokens.defined()) {
     for (const auto& [name, var] : named_params()) w.emplace(name, var.value());
     for (size_t l = 0; l < final_attributes_.size(); ++l) w.emplace(attribute_inputs_name(l), final_attributes_[l]);
+    for (size_t l = 0; l < final_user_states_.size(); ++l) w.emplace(user_inputs_name(l), final_user_states_[l]);
   } else
     w.insert(served_parameters_.begin(), served_parameters_.end());
   return w;
@@ -256,7 +262,10 @@ std::map<std::string, Tensor> GraphSage::state() const {
 void GraphSage::load_state(const std::map<std::string, Tensor>& state) {
   check_ready("load_state()");
   std::vector<std::string> derived{kUsers, kItems};
-  for (size_t l = 0; l < params_.layers.size(); ++l) derived.push_back(attribute_inputs_name(l));
+  for (size_t l = 0; l < params_.layers.size(); ++l) {
+    derived.push_back(attribute_inputs_name(l));
+    derived.push_back(user_inputs_name(l));
+  }
   load_trained_state("graphsage", state, this->state(), named_params(), derived, *optimizer_);
   final_stale_ = true;  // the final tables are derived from the parameters
 }
@@ -278,6 +287,7 @@ void GraphSage::load_weights(const std::map<std::string, Tensor>& weights, Devic
   final_users_ = p.to(device);
   final_items_ = q.to(device);
   final_attributes_.clear();
+  final_user_states_.clear();
   final_stale_ = false;  // there is no graph to propagate over: the exported tables are final
   graph_.reset();
   sampler_.reset();

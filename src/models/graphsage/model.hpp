@@ -76,6 +76,7 @@ class GraphSage final : public train::Model {
   std::map<std::string, Tensor> served_parameters_;  // the trained parameters of a loaded artifact
   mutable Tensor final_users_, final_items_;
   mutable std::vector<Tensor> final_attributes_;  // per layer: its input at the attribute nodes
+  mutable std::vector<Tensor> final_user_states_;  // per layer: its input at the users (export_user_states)
   mutable bool final_stale_ = true;
 };
 

@@ -10,6 +10,7 @@
 #include "aisle/core/error.hpp"
 #include "aisle/data/fields.hpp"
 #include "aisle/ops/index.hpp"
+#include "aisle/ops/scatter.hpp"
 #include "src/models/graphsage/sage_layers.hpp"
 
 namespace aisle::models::graphsage {
@@ -41,6 +42,7 @@ struct SavedModel {
   Config config;
   Params params;
   std::vector<Tensor> attribute_inputs;  // per layer, [A, d_l]
+  std::vector<Tensor> user_inputs;       // per layer, [U, d_l]; only when new items have buyers
 };
 
 std::string where_in(const io::ArtifactReader& artifact, const std::string& file) {
@@ -100,7 +102,7 @@ SavedLayout read_layout(const io::ArtifactReader& artifact) {
   return layout;
 }
 
-SavedModel read_model(const io::ArtifactReader& artifact, const SavedLayout& layout, Device device) {
+SavedModel read_model(const io::ArtifactReader& artifact, const SavedLayout& layout, bool with_users, Device device) {
   const std::string where = artifact.manifest().weights.empty() ? artifact.dir().string()
                                                                 : where_in(artifact, artifact.manifest().weights);
   const std::map<std::string, Tensor>& tensors = artifact.tensors();
@@ -133,6 +135,12 @@ SavedModel read_model(const io::ArtifactReader& artifact, const SavedLayout& lay
     const std::string p = "layer" + std::to_string(l) + ".";
     const int64_t d_out = m.config.layer_sizes[l];
     m.attribute_inputs.push_back(get(p + "attribute_inputs", {layout.attribute_nodes, d_in}));
+    if (with_users) {
+      AISLE_ARTIFACT_CHECK(tensors.count(p + "user_inputs") != 0, where, ": no tensor '", p,
+                           "user_inputs': the model was exported without the users' states "
+                           "(model.export_user_states: false), so new items cannot take buyers");
+      m.user_inputs.push_back(get(p + "user_inputs", {layout.users, d_in}));
+    }
     Layer layer;
     layer.w_self = Var(get(p + "w_self", {d_in, d_out}));
     layer.w_neigh = Var(get(p + "w_neigh", {d_in, d_out}));
@@ -185,9 +193,25 @@ std::vector<ItemFeatureInfo> new_item_features(const io::ArtifactReader& artifac
 
 NewItemEmbeddings embed_new_items(const io::ArtifactReader& artifact, const NewItemCells& items, Device device) {
   const SavedLayout layout = read_checked_layout(artifact);
-  const SavedModel saved = read_model(artifact, layout, device);
   const auto n = static_cast<int64_t>(items.where.size());
   AISLE_CHECK(n > 0, "add-items: no new items given");
+  AISLE_CHECK(items.users.empty() || static_cast<int64_t>(items.users.size()) == n, "add-items: buyers given for ",
+              items.users.size(), " of ", n, " items");
+  // Each item's buyers, sorted and distinct (a training row lists its users in id order).
+  std::vector<std::vector<int64_t>> buyers(static_cast<size_t>(n));
+  std::vector<int64_t> all_buyers;
+  for (size_t k = 0; k < items.users.size(); ++k) {
+    auto& b = buyers[k] = items.users[k];
+    std::sort(b.begin(), b.end());
+    b.erase(std::unique(b.begin(), b.end()), b.end());
+    for (const int64_t u : b) {
+      AISLE_CHECK(u >= 0 && u < layout.users, "add-items: user ", u, " is outside [0, ", layout.users, ")");
+      all_buyers.push_back(u);
+    }
+  }
+  std::sort(all_buyers.begin(), all_buyers.end());
+  all_buyers.erase(std::unique(all_buyers.begin(), all_buyers.end()), all_buyers.end());
+  const SavedModel saved = read_model(artifact, layout, !all_buyers.empty(), device);
   NewItemEmbeddings out;
 
   // Each item's attribute nodes, sorted and distinct: the order of an item's row in the training
@@ -229,10 +253,11 @@ NewItemEmbeddings embed_new_items(const io::ArtifactReader& artifact, const NewI
       }
     }
   }
-  for (auto& a : attributes) {
+  for (size_t k = 0; k < attributes.size(); ++k) {
+    auto& a = attributes[k];
     std::sort(a.begin(), a.end());
     a.erase(std::unique(a.begin(), a.end()), a.end());
-    out.without_attributes += a.empty();
+    out.without_attributes += a.empty() && buyers[k].empty();
   }
 
   NoGradGuard no_grad;
@@ -250,22 +275,31 @@ NewItemEmbeddings embed_new_items(const io::ArtifactReader& artifact, const NewI
                  .value();
 
   // Each layer runs on a block whose dst nodes are the new items and whose src nodes are the new
-  // items followed by every attribute node (at its saved state), weighted 1/deg as in training.
+  // items, every attribute node and the buyers (at their saved states). A row lists the buyers,
+  // then the attribute nodes, the order of an item's row in the training graph, weighted 1/deg.
+  const auto num_buyers = static_cast<int64_t>(all_buyers.size());
   std::vector<int64_t> row_ptr{0}, col;
   std::vector<float> values;
-  for (const auto& a : attributes) {
-    for (const int64_t node : a) {
-      col.push_back(n + node);
-      values.push_back(1.0f / static_cast<float>(a.size()));
-    }
+  for (size_t k = 0; k < attributes.size(); ++k) {
+    const auto& a = attributes[k];
+    const auto& b = buyers[k];
+    const float weight = 1.0f / static_cast<float>(a.size() + b.size());
+    for (const int64_t u : b)
+      col.push_back(n + layout.attribute_nodes +
+                    (std::lower_bound(all_buyers.begin(), all_buyers.end(), u) - all_buyers.begin()));
+    for (const int64_t node : a) col.push_back(n + node);
+    values.resize(col.size(), weight);
     row_ptr.push_back(static_cast<int64_t>(col.size()));
   }
   const ops::Csr block = ops::make_csr(Tensor::from_vector(row_ptr), Tensor::from_vector(col),
-                                       Tensor::from_vector(values), n, n + layout.attribute_nodes);
+                                       Tensor::from_vector(values), n, n + layout.attribute_nodes + num_buyers);
+  const Tensor buyer_ids = Tensor::from_vector(all_buyers).to(device);
   const LayerGraph graph = layer_graph(block, n, saved.config.aggregator, device);
   const size_t layers = saved.params.layers.size();
   for (size_t l = 0; l < layers; ++l) {
-    const Tensor src = ops::concat({h, saved.attribute_inputs[l]}, 0);
+    const Tensor src = num_buyers == 0 ? ops::concat({h, saved.attribute_inputs[l]}, 0)
+                                       : ops::concat({h, saved.attribute_inputs[l],
+                                                      ops::gather_rows(saved.user_inputs[l], buyer_ids)}, 0);
     h = sage_layer(saved.params.layers[l], Var(src), graph, saved.config, l + 1 == layers).value();
   }
   out.embeddings = h;

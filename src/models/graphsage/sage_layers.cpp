@@ -36,13 +36,13 @@ Var sage_layer(const Layer& layer, const Var& h, const LayerGraph& g, const Conf
 }
 
 Var sage_forward(const Params& params, const Var& inputs, const std::vector<LayerGraph>& graphs, const Config& config,
-                 KeptRows* keep) {
+                 std::vector<KeptRows>* keep) {
   AISLE_CHECK(graphs.size() == params.layers.size(), "graphsage: ", graphs.size(), " neighbourhoods for ",
               params.layers.size(), " layers");
-  if (keep != nullptr) keep->rows.clear();
   Var h = inputs;
   for (size_t l = 0; l < graphs.size(); ++l) {
-    if (keep != nullptr) keep->rows.push_back(h.value().rows(keep->begin, keep->end).clone());
+    if (keep != nullptr)
+      for (KeptRows& k : *keep) k.rows.push_back(h.value().rows(k.begin, k.end).clone());
     h = sage_layer(params.layers[l], h, graphs[l], config, l + 1 == graphs.size());
   }
   return h;

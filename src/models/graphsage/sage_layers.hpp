@@ -38,16 +38,16 @@ LayerGraph layer_graph(const ops::Csr& adjacency, int64_t num_dst, Aggregator ag
 //   h'_v = h_v W_self + agg_v W_neigh + b,  agg_v = mean of h_u over v's neighbours u   (mean)
 //                                           agg_v = max of ReLU(h_u W_pool + b_pool)    (pool)
 // followed, in every layer but the last, by ReLU and (config.normalize) L2 normalisation.
-// Returns [graphs.back().num_dst, width]. With `keep`, also copies of rows [keep->begin,
-// keep->end) of every layer's input (entry l for layer l; entry 0 from `inputs`), taken as the
-// layers go, so no earlier layer's whole output outlives its use (full-graph inference keeps the
+// Returns [graphs.back().num_dst, width]. With `keep`, also copies of rows [begin, end) of every
+// layer's input for each entry (rows[l] for layer l; rows[0] from `inputs`), taken as the layers
+// go, so no earlier layer's whole output outlives its use (full-graph inference keeps the user and
 // attribute nodes' states this way).
 struct KeptRows {
   int64_t begin = 0, end = 0;
   std::vector<Tensor> rows;
 };
 Var sage_forward(const Params& params, const Var& inputs, const std::vector<LayerGraph>& graphs, const Config& config,
-                 KeptRows* keep = nullptr);
+                 std::vector<KeptRows>* keep = nullptr);
 // One of those layers: h over g's src nodes -> [g.num_dst, d_out]; `last` skips ReLU and the
 // normalisation. Also what embeds items added after training, one layer at a time over the
 // attribute nodes' saved states (new_items.hpp).

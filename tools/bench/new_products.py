@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """New products on the UCI Online Retail log, for tools/bench/online_retail_new_products.sh.
 
-  split SRC CUTOFF OUT   SRC (csv, .xz or .gz) -> OUT/before.csv (lines before CUTOFF, as they
+  split SRC CUTOFF OUT [FIRST_DAYS]
+                         SRC (csv, .xz or .gz) -> OUT/before.csv (lines before CUTOFF, as they
                          were), OUT/new_products.csv (item, description, price of every product
                          first sold on or after CUTOFF: its first description and price),
                          OUT/blank_products.csv (the same ids, no values) and
                          OUT/later_purchases.csv (customer, item) for customers known before
                          CUTOFF buying a new product after it. Lines are kept as the importer
                          keeps them (no cancelled invoice, a customer, quantity and price > 0).
+                         With FIRST_DAYS, also OUT/first_buyers.csv: the (customer, item) pairs
+                         bought within FIRST_DAYS of the product's first sale, which are then left
+                         out of later_purchases.csv (add-items --interactions gets them).
   score ARTIFACT PAIRS   per customer of PAIRS: the AUC of the new products they bought against the
                          new products they did not, and whether one is in their top 20 of the new
                          products, by the artifact's scores (user_embeddings . item_embeddings).
@@ -43,7 +47,13 @@ def customer(row):
     return str(int(float(row["CustomerID"])))
 
 
-def split(src, cutoff, out):
+def day(text):
+    import datetime
+    return datetime.date.fromisoformat(text[:10]).toordinal()
+
+
+def split(src, cutoff, out, first_days="0"):
+    first_days = int(first_days)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     before_items, before_customers = set(), set()
@@ -75,8 +85,23 @@ def split(src, cutoff, out):
         w.writerow(["item", "description", "price"])
         for item in products:
             w.writerow([item, "", ""])
+    launch = {}
+    for row in later:
+        item = row["StockCode"].strip()
+        if item in products:
+            launch[item] = min(launch.get(item, day(row["InvoiceDate"])), day(row["InvoiceDate"]))
+    early = {(customer(r), r["StockCode"].strip()) for r in later
+             if r["StockCode"].strip() in products and customer(r) in before_customers
+             and day(r["InvoiceDate"]) < launch[r["StockCode"].strip()] + first_days}
     pairs = sorted({(customer(r), r["StockCode"].strip()) for r in later
-                    if r["StockCode"].strip() in products and customer(r) in before_customers})
+                    if r["StockCode"].strip() in products and customer(r) in before_customers} - early)
+    if first_days > 0:
+        with open(out / "first_buyers.csv", "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["user", "item"])
+            w.writerows(sorted(early))
+        print(f"{len(early)} purchases within {first_days} days of a new product's first sale "
+              f"go to add-items --interactions and are not scored")
     with open(out / "later_purchases.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["customer", "item"])
@@ -121,7 +146,7 @@ def score(artifact, pairs_file):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "split":
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "split":
         split(*sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "score":
         score(*sys.argv[2:])

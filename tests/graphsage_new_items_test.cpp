@@ -109,15 +109,25 @@ serve::AddItemsRequest request(const fs::path& artifact, const fs::path& items, 
   return r;
 }
 
+// The shop with title words and a model of it trained for 2 epochs, exported to `dir`.
+struct ExportedShop {
+  Fixture fx;
+  std::unique_ptr<GraphSage> model;
+  ExportedShop(const std::string& aggregator, const fs::path& dir) {
+    fx.features = std::make_shared<data::SideFeatures>(shop_with_titles());
+    model = fx.model(sage_recipe(", aggregator: " + aggregator));
+    testing::epoch_losses(*model, 0, 2);
+    export_model(*model, *fx.train_index, skus(range(kItems)), dir);
+  }
+};
+
 TEST(GraphSageNewItems, AnAddedItemGetsTheEmbeddingOfAnItemWithTheSameValues) {
   for (const std::string aggregator : {"mean", "pool"}) {
     SCOPED_TRACE(aggregator);
-    Fixture fx;
-    fx.features = std::make_shared<data::SideFeatures>(shop_with_titles());
-    auto m = fx.model(sage_recipe(", aggregator: " + aggregator));
-    testing::epoch_losses(*m, 0, 2);
     testing::TempDir tmp;
-    export_model(*m, *fx.train_index, skus(range(kItems)), tmp.path() / "a");
+    const ExportedShop shop(aggregator, tmp.path() / "a");
+    const Fixture& fx = shop.fx;
+    const GraphSage* m = shop.model.get();
 
     // Every item without interactions again, under a new id, with its own values; then one with
     // a brand and a title word the training data never had.
@@ -169,12 +179,10 @@ TEST(GraphSageNewItems, AnAddedItemGetsTheEmbeddingOfAnItemWithTheSameValues) {
 TEST(GraphSageNewItems, AnItemWithBuyersGetsTheEmbeddingOfTheKnownItemWithTheSameBuyers) {
   for (const std::string aggregator : {"mean", "pool"}) {
     SCOPED_TRACE(aggregator);
-    Fixture fx;
-    fx.features = std::make_shared<data::SideFeatures>(shop_with_titles());
-    auto m = fx.model(sage_recipe(", aggregator: " + aggregator));
-    testing::epoch_losses(*m, 0, 2);
     testing::TempDir tmp;
-    export_model(*m, *fx.train_index, skus(range(kItems)), tmp.path() / "a");
+    const ExportedShop shop(aggregator, tmp.path() / "a");
+    const Fixture& fx = shop.fx;
+    const GraphSage* m = shop.model.get();
     std::vector<int64_t> known;
     std::vector<ItemRow> rows;
     std::ofstream buyers(tmp.path() / "buyers.csv");

@@ -97,9 +97,16 @@ int64_t ArtifactReader::dimension(const std::string& name) const {
 }
 
 fs::path ArtifactReader::file(const std::string& path) const {
-  for (const ArtifactFile& f : state_->manifest.files)
-    if (f.path == path) return state_->dir / path;
-  AISLE_ARTIFACT_FAIL(state_->dir.string(), ": '", path, "' is not a file of the artifact");
+  AISLE_ARTIFACT_CHECK(has_file(path), state_->dir.string(), ": '", path, "' is not a file of the artifact");
+  return state_->dir / path;
 }
+
+bool ArtifactReader::has_file(const std::string& path) const {
+  for (const ArtifactFile& f : state_->manifest.files)
+    if (f.path == path) return true;
+  return false;
+}
+
+std::string ArtifactReader::text(const std::string& path) const { return read_text(file(path)); }
 
 }  // namespace aisle::io

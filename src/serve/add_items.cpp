@@ -1,10 +1,8 @@
 #include "aisle/serve/add_items.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 
 #include "aisle/core/error.hpp"
@@ -154,16 +152,11 @@ std::string added_items_record(const io::ArtifactReader& reader, const AddItemsR
                                int64_t first_item, const models::graphsage::NewItemEmbeddings& embedded,
                                int64_t interactions) {
   nlohmann::ordered_json record = {{"format", "aisle-added-items"}, {"batches", nlohmann::ordered_json::array()}};
-  const io::Manifest& manifest = reader.manifest();
-  for (const io::ArtifactFile& f : manifest.files) {
-    if (f.path != kAddedItemsFile) continue;
-    std::ifstream in(reader.file(f.path), std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
+  if (reader.has_file(kAddedItemsFile)) {
     try {
-      record["batches"] = nlohmann::ordered_json::parse(text.str()).at("batches");
+      record["batches"] = nlohmann::ordered_json::parse(reader.text(kAddedItemsFile)).at("batches");
     } catch (const nlohmann::json::exception& e) {
-      AISLE_ARTIFACT_FAIL((reader.dir() / f.path).string(), ": ", e.what());
+      AISLE_ARTIFACT_FAIL((reader.dir() / kAddedItemsFile).string(), ": ", e.what());
     }
   }
   record["batches"].push_back({{"file", request.items.filename().string()},

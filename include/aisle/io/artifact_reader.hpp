@@ -40,6 +40,9 @@ class ArtifactReader {
   int64_t dimension(const std::string& name) const;
   // The full path of a file the manifest lists (and open() verified); throws for any other.
   std::filesystem::path file(const std::string& path) const;
+  bool has_file(const std::string& path) const;  // whether the manifest lists it
+  // The contents of a listed file (a JSON document a model or command added); throws like file().
+  std::string text(const std::string& path) const;
 
  private:
   struct State;

@@ -1,9 +1,7 @@
 #include "src/models/graphsage/new_items.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "aisle/autograd/embedding.hpp"
 #include "aisle/autograd/grad_mode.hpp"
@@ -50,19 +48,13 @@ std::string where_in(const io::ArtifactReader& artifact, const std::string& file
 }
 
 SavedLayout read_layout(const io::ArtifactReader& artifact) {
-  const io::Manifest& manifest = artifact.manifest();
-  const bool listed = std::any_of(manifest.files.begin(), manifest.files.end(),
-                                  [](const io::ArtifactFile& f) { return f.path == kItemFeaturesFile; });
-  AISLE_ARTIFACT_CHECK(listed, artifact.dir().string(), ": has no ", kItemFeaturesFile, " (the ", manifest.model_type,
+  AISLE_ARTIFACT_CHECK(artifact.has_file(kItemFeaturesFile), artifact.dir().string(), ": has no ", kItemFeaturesFile,
+                       " (the ", artifact.manifest().model_type,
                        " artifact was exported before new items could be added); export it again from its run");
   const std::string where = where_in(artifact, kItemFeaturesFile);
-  std::ifstream in(artifact.file(kItemFeaturesFile), std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  AISLE_ARTIFACT_CHECK(in.good() || in.eof(), where, ": cannot be read");
   SavedLayout layout;
   try {
-    const nlohmann::json j = nlohmann::json::parse(text.str());
+    const nlohmann::json j = nlohmann::json::parse(artifact.text(kItemFeaturesFile));
     AISLE_ARTIFACT_CHECK(j.value("format", "") == kLayoutFormat, where, ": 'format' is not '", kLayoutFormat, "'");
     AISLE_ARTIFACT_CHECK(j.value("format_version", 0) == kLayoutVersion, where, ": format_version ",
                          j.value("format_version", 0), " is not ", kLayoutVersion);

@@ -10,6 +10,7 @@
 
 #include "cuda/common.cuh"
 #include "cuda/scatter.hpp"
+#include "cuda/sorted_runs.hpp"
 #include "src/core/dispatch.hpp"
 
 namespace aisle::cuda {
@@ -90,13 +91,8 @@ unsigned threads_for_row(int64_t row) {
   return static_cast<unsigned>(std::clamp<int64_t>((row + 31) / 32 * 32, 32, 256));
 }
 
-// Sorted (key, position) pairs and run-length encoding of the keys, all on the device.
-struct Runs {
-  Tensor sorted_keys, sorted_pos, run_keys, run_offsets, num_runs;  // num_runs: device scalar
-};
-
 template <class I>
-Runs sort_into_runs(const Tensor& index, int64_t bound, const char* op) {
+SortedRuns sort_into_runs_as(const Tensor& index, int64_t bound, const char* op) {
   const int64_t n = index.numel();
   // cub::DeviceRunLengthEncode::Encode counts its items in an int.
   AISLE_CHECK(n <= INT_MAX, op, ": ", n, " indices exceed the CUDA limit of ", INT_MAX, " per call");
@@ -109,7 +105,7 @@ Runs sort_into_runs(const Tensor& index, int64_t bound, const char* op) {
   check_launch(op);
   if (bound >= 0) raise_index_error(dev.index, op, bound);
 
-  Runs r;
+  SortedRuns r;
   r.sorted_keys = Tensor::empty({n}, DType::i64, dev);
   r.sorted_pos = Tensor::empty({n}, DType::i64, dev);
   r.run_keys = Tensor::empty({n}, DType::i64, dev);
@@ -139,6 +135,12 @@ Runs sort_into_runs(const Tensor& index, int64_t bound, const char* op) {
 
 }  // namespace
 
+SortedRuns sort_into_runs(const Tensor& index, int64_t bound, const char* op) {
+  SortedRuns r;
+  detail::dispatch_index(index.dtype(), op, [&](auto itag) { r = sort_into_runs_as<decltype(itag)>(index, bound, op); });
+  return r;
+}
+
 void gather_rows(const Tensor& src, const Tensor& index, const Tensor& out, int64_t row_elems) {
   const size_t elem = dtype_size(src.dtype());
   const int64_t n = index.numel();
@@ -164,7 +166,7 @@ void scatter_add(const Tensor& src, const Tensor& index, const Tensor& out, int6
   const int64_t bound = out.size(0);
   detail::dispatch_index(index.dtype(), "scatter_add", [&](auto itag) {
     using I = decltype(itag);
-    Runs r = sort_into_runs<I>(index, bound, "scatter_add");
+    SortedRuns r = sort_into_runs_as<I>(index, bound, "scatter_add");
     detail::dispatch_float(src.dtype(), "scatter_add", [&](auto tag) {
       using T = decltype(tag);
       const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(index.numel(), 65535));
@@ -178,7 +180,7 @@ void scatter_add(const Tensor& src, const Tensor& index, const Tensor& out, int6
 }
 
 ops::SparseRows coalesce_rows(const Tensor& indices, const Tensor& rows, int64_t row_elems) {
-  Runs r = sort_into_runs<int64_t>(indices, -1, "coalesce_rows");
+  SortedRuns r = sort_into_runs_as<int64_t>(indices, -1, "coalesce_rows");
   const int64_t runs = r.num_runs.to(Device::cpu()).data<int64_t>()[0];
   Shape shape = rows.shape();
   shape[0] = runs;

@@ -12,6 +12,7 @@
 // The op catalogue on tensors (no autograd): each op has a CPU and a CUDA kernel.
 #include "aisle/ops/elementwise.hpp"
 #include "aisle/ops/embedding.hpp"
+#include "aisle/ops/embedding_update.hpp"
 #include "aisle/ops/index.hpp"
 #include "aisle/ops/layer_norm.hpp"
 #include "aisle/ops/loss.hpp"

@@ -9,42 +9,11 @@
 #include "src/core/checks.hpp"
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
+#include "src/ops/embedding_checks.hpp"
 #include "src/ops/embedding_functors.hpp"
 #include "src/ops/segment_gather.hpp"
 
 namespace aisle::ops {
-
-namespace {
-
-// Validates ids and offsets (on the device of `ref`) and returns the offsets on the host.
-std::vector<int64_t> checked_bags(const char* op, const Tensor& ids, const Tensor& offsets,
-                                  const char* ref_name, const Tensor& ref) {
-  detail::check_index(op, "ids", ids);
-  AISLE_CHECK(ids.dim() == 1, op, ": ids must be 1-D (all bags concatenated), got ", ids.describe());
-  detail::check_same_device(op, ref_name, ref, "ids", ids);
-  detail::check_defined(op, "offsets", offsets);
-  detail::check_same_device(op, ref_name, ref, "offsets", offsets);
-  return detail::checked_offsets(op, offsets, ids.numel());
-}
-
-void check_weights(const char* op, const Tensor& weights, const Tensor& ids, BagMode mode,
-                   const char* ref_name, const Tensor& ref) {
-  if (!weights.defined()) return;
-  AISLE_CHECK(mode == BagMode::sum, op, ": per_sample_weights are only supported in sum mode, got mode ",
-              bag_mode_name(mode));
-  detail::check_float(op, "per_sample_weights", weights);
-  detail::check_same_dtype(op, ref_name, ref, "per_sample_weights", weights);
-  detail::check_same_device(op, ref_name, ref, "per_sample_weights", weights);
-  AISLE_CHECK(weights.dim() == 1 && weights.numel() == ids.numel(), op, ": per_sample_weights ",
-              weights.describe(), " must hold one weight per id, ids ", ids.describe());
-}
-
-void check_dy(const char* op, const Tensor& dy, int64_t bags) {
-  AISLE_CHECK(dy.dim() == 2 && dy.size(0) == bags, op, ": dy ", dy.describe(),
-              " must be [B, D] with one row per bag (", bags, " bags from offsets)");
-}
-
-}  // namespace
 
 const char* bag_mode_name(BagMode mode) {
   switch (mode) {
@@ -59,8 +28,8 @@ Tensor embedding_bag(const Tensor& table, const Tensor& ids, const Tensor& offse
   const char* op = "embedding_bag";
   detail::check_float(op, "table", table);
   AISLE_CHECK(table.dim() == 2, op, ": table must be 2-D [N, D], got ", table.describe());
-  const std::vector<int64_t> off = checked_bags(op, ids, offsets, "table", table);
-  check_weights(op, per_sample_weights, ids, mode, "table", table);
+  const std::vector<int64_t> off = detail::checked_bags(op, ids, offsets, "table", table);
+  detail::check_bag_weights(op, per_sample_weights, ids, mode, "table", table);
   const int64_t bags = static_cast<int64_t>(off.size()) - 1;
   Tensor out = Tensor::empty({bags, table.size(1)}, table.dtype(), table.device());
   detail::segment_gather_sum(op, {offsets.to(DType::i64), ids, per_sample_weights}, table, mode == BagMode::mean,
@@ -72,10 +41,10 @@ SparseRows embedding_bag_backward(const Tensor& ids, const Tensor& offsets, cons
                                   BagMode mode, const Tensor& per_sample_weights) {
   const char* op = "embedding_bag_backward";
   detail::check_float(op, "dy", dy);
-  const std::vector<int64_t> off = checked_bags(op, ids, offsets, "dy", dy);
+  const std::vector<int64_t> off = detail::checked_bags(op, ids, offsets, "dy", dy);
   const int64_t bags = static_cast<int64_t>(off.size()) - 1, n = ids.numel();
-  check_dy(op, dy, bags);
-  check_weights(op, per_sample_weights, ids, mode, "dy", dy);
+  detail::check_bag_dy(op, dy, bags);
+  detail::check_bag_weights(op, per_sample_weights, ids, mode, "dy", dy);
   const int64_t dim = dy.size(1);
   SparseRows grad{ids.to(DType::i64), Tensor::empty({n, dim}, dy.dtype(), dy.device())};
   if (grad.rows.numel() == 0) return grad;
@@ -112,9 +81,9 @@ Tensor embedding_bag_weights_backward(const Tensor& table, const Tensor& ids, co
   detail::check_float(op, "dy", dy);
   detail::check_same_dtype(op, "table", table, "dy", dy);
   detail::check_same_device(op, "table", table, "dy", dy);
-  const std::vector<int64_t> off = checked_bags(op, ids, offsets, "table", table);
+  const std::vector<int64_t> off = detail::checked_bags(op, ids, offsets, "table", table);
   const int64_t bags = static_cast<int64_t>(off.size()) - 1, n = ids.numel(), dim = table.size(1);
-  check_dy(op, dy, bags);
+  detail::check_bag_dy(op, dy, bags);
   AISLE_CHECK(dy.size(1) == dim, op, ": dy ", dy.describe(), " and table ", table.describe(),
               " have different embedding widths");
   Tensor dw = Tensor::empty({n}, table.dtype(), table.device());

@@ -337,16 +337,7 @@ void rowwise_adagrad_update(Tensor& param, const SparseRows& grad, Tensor& row_a
           cpu::prefetch_row(p + idx[i + cpu::kPrefetchDistance] * row, static_cast<size_t>(row) * sizeof(T));
           cpu::prefetch_row(acc + idx[i + cpu::kPrefetchDistance], sizeof(T));
         }
-        T* pr = p + idx[i] * row;
-        const T* gr = g + i * row;
-        double sum_squares = 0.0;
-        for (int64_t j = 0; j < row; ++j) {
-          const double d = detail::rowwise_decayed_grad(pr[j], gr[j], c);
-          sum_squares += d * d;
-        }
-        const T multiplier = detail::rowwise_accumulate(acc[idx[i]], sum_squares, row, c);
-        for (int64_t j = 0; j < row; ++j)
-          pr[j] = pr[j] - detail::mul_rn(multiplier, detail::rowwise_decayed_grad(pr[j], gr[j], c));
+        detail::rowwise_adagrad_row(p + idx[i] * row, g + i * row, acc[idx[i]], row, c);
       }
     });
   });

@@ -144,4 +144,17 @@ AISLE_HD inline T rowwise_accumulate(T& acc, double sum_squares, int64_t row_ele
   return c.lr / (sqrt_(acc) + c.eps);
 }
 
+// One touched row on the CPU: the squares summed in element order in double, then the step. The
+// CUDA kernels sum the squares in a tree instead (same formula, last bits may differ).
+template <class T>
+inline void rowwise_adagrad_row(T* p, const T* g, T& acc, int64_t row, const RowWiseAdagradCoeffs<T>& c) {
+  double sum_squares = 0.0;
+  for (int64_t j = 0; j < row; ++j) {
+    const double d = rowwise_decayed_grad(p[j], g[j], c);
+    sum_squares += d * d;
+  }
+  const T multiplier = rowwise_accumulate(acc, sum_squares, row, c);
+  for (int64_t j = 0; j < row; ++j) p[j] = p[j] - mul_rn(multiplier, rowwise_decayed_grad(p[j], g[j], c));
+}
+
 }  // namespace aisle::detail

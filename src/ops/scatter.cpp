@@ -10,6 +10,7 @@
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
 #include "src/core/prefetch.hpp"
+#include "src/ops/sorted_runs.hpp"
 
 namespace aisle::ops {
 
@@ -25,15 +26,6 @@ Shape row_shape_with(int64_t rows, const Tensor& t) {
   Shape s{rows};
   s.insert(s.end(), t.shape().begin() + 1, t.shape().end());
   return s;
-}
-
-// Stable order of positions by index value: the summation order both backends use.
-template <class I>
-std::vector<int64_t> sorted_positions(const I* idx, int64_t n) {
-  std::vector<int64_t> pos(static_cast<size_t>(n));
-  std::iota(pos.begin(), pos.end(), 0);
-  std::stable_sort(pos.begin(), pos.end(), [&](int64_t a, int64_t b) { return idx[a] < idx[b]; });
-  return pos;
 }
 
 }  // namespace
@@ -131,12 +123,10 @@ SparseRows coalesce_rows(const Tensor& indices, const Tensor& rows) {
     return r;
   }
   const int64_t* pi = indices.data<int64_t>();
-  const std::vector<int64_t> pos = sorted_positions(pi, n);
-  std::vector<int64_t> run_start;  // first position in `pos` of each run of equal ids
-  for (int64_t j = 0; j < n; ++j)
-    if (j == 0 || pi[pos[static_cast<size_t>(j)]] != pi[pos[static_cast<size_t>(j - 1)]]) run_start.push_back(j);
-  const int64_t runs = static_cast<int64_t>(run_start.size());
-  run_start.push_back(n);
+  const detail::SortedRuns sorted = detail::sorted_runs(pi, n);
+  const std::vector<int64_t>& pos = sorted.pos;
+  const std::vector<int64_t>& run_start = sorted.run_start;
+  const int64_t runs = sorted.runs();
   SparseRows out{Tensor::empty({runs}, DType::i64), Tensor::empty(row_shape_with(runs, rows), rows.dtype())};
   int64_t* oi = out.indices.data<int64_t>();
   detail::dispatch_float(rows.dtype(), "coalesce_rows", [&](auto tag) {

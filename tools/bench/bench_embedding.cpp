@@ -1,8 +1,12 @@
 // embedding_bag forward and backward, f32, on the CPU and CUDA. Reports GB/s of the bytes each
 // kernel must move at least: forward reads every looked-up row (ids·D·4) plus ids and offsets and
 // writes B·D·4; backward reads dy (B·D·4) and writes one gradient row per id (ids·D·4). The
-// sparse-update benchmark adds coalescing and a row-wise Adagrad step (the full sparse
-// optimizer path) on the same batch.
+// optimizer benchmarks take a whole sparse step on the same batch: `_unfused` is backward,
+// coalesce_rows and rowwise_adagrad_update (the gradient rows written and read back), `_fused`
+// the steps of aisle/ops/embedding_update.hpp, which must at least read dy, ids and offsets and
+// read and write every touched row of the table and of its optimizer state once.
+#include <unordered_set>
+
 #include "bench_common.hpp"
 
 namespace aisle::bench {
@@ -50,7 +54,15 @@ void bag_backward(benchmark::State& state, Device dev) {
   report_rates(state, 0, 4.0 * b.dim * (b.ids_n + b.bags) + 8.0 * (b.ids_n + b.bags + 1), dev);
 }
 
-void sparse_update(benchmark::State& state, Device dev) {
+// Bytes a fused step must move: dy, ids and offsets read; each distinct row of the table and of
+// `state_per_row` state values read and written.
+double fused_step_bytes(const Batch& b, double state_per_row) {
+  const std::vector<int64_t> ids = b.ids.to(Device::cpu()).to_vector<int64_t>();
+  const double distinct = static_cast<double>(std::unordered_set<int64_t>(ids.begin(), ids.end()).size());
+  return 4.0 * b.dim * b.bags + 8.0 * (b.ids_n + b.bags + 1) + 2.0 * 4.0 * distinct * (b.dim + state_per_row);
+}
+
+void rowwise_adagrad_unfused(benchmark::State& state, Device dev) {
   const Batch b = make_batch(dev, state.range(0), state.range(1), state.range(2));
   Generator gen(9);
   const Tensor dy = ops::uniform({b.bags, b.dim}, gen, -1, 1, DType::f32, dev);
@@ -66,13 +78,43 @@ void sparse_update(benchmark::State& state, Device dev) {
   report_rates(state, 0, 4.0 * b.dim * (4.0 * b.ids_n + b.bags), dev);
 }
 
+void rowwise_adagrad_fused(benchmark::State& state, Device dev) {
+  const Batch b = make_batch(dev, state.range(0), state.range(1), state.range(2));
+  Generator gen(9);
+  const ops::BagGradient grad{b.ids, b.offsets, ops::uniform({b.bags, b.dim}, gen, -1, 1, DType::f32, dev), ops::BagMode::sum, {}};
+  Tensor table = b.table.clone();
+  Tensor acc = Tensor::zeros({kRows}, DType::f32, dev);
+  const ops::RowWiseAdagradHyper hyper{0.01, 1e-8, 0.0};
+  for (auto _ : state) {
+    ops::embedding_bag_rowwise_adagrad_step(table, acc, grad, hyper);
+    sync(dev);
+  }
+  report_rates(state, 0, fused_step_bytes(b, 1.0), dev);
+}
+
+void sparse_adam_fused(benchmark::State& state, Device dev) {
+  const Batch b = make_batch(dev, state.range(0), state.range(1), state.range(2));
+  Generator gen(9);
+  const ops::BagGradient grad{b.ids, b.offsets, ops::uniform({b.bags, b.dim}, gen, -1, 1, DType::f32, dev), ops::BagMode::sum, {}};
+  Tensor table = b.table.clone();
+  Tensor m = Tensor::zeros(table.shape(), DType::f32, dev), v = Tensor::zeros(table.shape(), DType::f32, dev);
+  int64_t step = 0;
+  for (auto _ : state) {
+    ops::embedding_bag_sparse_adam_step(table, m, v, grad, {.lr = 0.001, .step = ++step});
+    sync(dev);
+  }
+  report_rates(state, 0, fused_step_bytes(b, 2.0 * b.dim), dev);
+}
+
 int register_all() {
   for (Device dev : devices()) {
     const std::string tag = dev.is_cuda() ? "cuda" : "cpu";
     using Fn = void (*)(benchmark::State&, Device);
     const std::pair<Fn, const char*> kernels[] = {{bag_forward, "embedding_bag_fwd"},
                                                   {bag_backward, "embedding_bag_bwd"},
-                                                  {sparse_update, "embedding_bag_bwd_rowwise_adagrad"}};
+                                                  {rowwise_adagrad_unfused, "embedding_bag_bwd_rowwise_adagrad_unfused"},
+                                                  {rowwise_adagrad_fused, "embedding_bag_bwd_rowwise_adagrad_fused"},
+                                                  {sparse_adam_fused, "embedding_bag_bwd_sparse_adam_fused"}};
     for (auto [fn, name] : kernels) {
       auto* bm = timed(benchmark::RegisterBenchmark((std::string(name) + "/" + tag).c_str(), fn, dev));
       // 4096 bags: a training batch; 65536: enough rows in flight to fill a GPU's memory system.

@@ -1,6 +1,8 @@
 """PyTorch peer of tools/bench/bench_embedding.cpp: nn.EmbeddingBag (sum) forward, backward
-(sparse gradient), and backward plus torch.optim.Adagrad's sparse step, on the same shapes and
-counted with the same minimum bytes. Usage: python3 torch_embedding_bag.py [cuda|cpu]"""
+(sparse gradient), and backward plus a sparse optimizer step (torch.optim.Adagrad, which keeps
+element-wise state where Aisle's row-wise Adagrad keeps one value per row, and
+torch.optim.SparseAdam), on the same shapes and counted with the same minimum bytes as Aisle's
+fused steps. Usage: python3 torch_embedding_bag.py [cuda|cpu]"""
 import torch
 
 from torch_common import copy_gbs, device_from_argv, emit, median_ms, peak_mib, reset_peak
@@ -36,16 +38,24 @@ def main():
 
                 emit(f"embedding_bag_bwd/{tag}/{shape}", median_ms(backward, dev), fwd_bytes, copy,
                      peak_MiB=peak_mib(dev), note="includes the forward (autograd needs it)")
-                opt = torch.optim.Adagrad(emb.parameters(), lr=0.01)
+                distinct = ids.unique().numel()
 
-                def step():
-                    backward()
-                    opt.step()
+                def step_bytes(state_per_row):  # as fused_step_bytes in bench_embedding.cpp
+                    return 4 * dim * bags + 8 * (bags * bag + bags + 1) + 2 * 4 * distinct * (dim + state_per_row)
 
-                emit(f"embedding_bag_bwd_rowwise_adagrad/{tag}/{shape}", median_ms(step, dev),
-                     4 * dim * (4 * bags * bag + bags), copy, peak_MiB=peak_mib(dev),
-                     note="forward + backward + sparse Adagrad (element-wise state, PyTorch has no row-wise)")
-                del emb, opt
+                for name, opt, state_per_row, note in (
+                        ("rowwise_adagrad", torch.optim.Adagrad(emb.parameters(), lr=0.01), 1,
+                         "forward + backward + sparse Adagrad (element-wise state, PyTorch has no row-wise)"),
+                        ("sparse_adam", torch.optim.SparseAdam(list(emb.parameters()), lr=0.001), 2 * dim,
+                         "forward + backward + SparseAdam")):
+                    def step():
+                        backward()
+                        opt.step()
+
+                    emit(f"embedding_bag_bwd_{name}_fused/{tag}/{shape}", median_ms(step, dev),
+                         step_bytes(state_per_row), copy, peak_MiB=peak_mib(dev), note=note)
+                    del opt
+                del emb
 
 
 if __name__ == "__main__":

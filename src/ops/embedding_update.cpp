@@ -1,0 +1,163 @@
+// Optimizer steps fused into the embedding-bag backward: checks, dispatch, the CPU kernels.
+// CUDA twin: cuda/embedding_update.cu. Formulas: src/ops/embedding_functors.hpp (each id's share
+// of its bag's gradient) and src/ops/optim_functors.hpp (the optimizers).
+#include "aisle/ops/embedding_update.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "cuda/embedding_update.hpp"
+#include "src/core/checks.hpp"
+#include "src/core/dispatch.hpp"
+#include "src/core/parallel.hpp"
+#include "src/core/prefetch.hpp"
+#include "src/ops/embedding_checks.hpp"
+#include "src/ops/embedding_functors.hpp"
+#include "src/ops/optim_functors.hpp"
+#include "src/ops/sorted_runs.hpp"
+
+namespace aisle::ops {
+
+namespace {
+
+// Every check of a fused step, ids against the table's rows included; returns the offsets on the
+// host. Runs before anything is written.
+std::vector<int64_t> checked_step(const char* op, const Tensor& table, const BagGradient& g) {
+  detail::check_float(op, "table", table);
+  AISLE_CHECK(table.dim() == 2, op, ": table must be 2-D [N, D], got ", table.describe());
+  detail::check_defined(op, "dy", g.dy);
+  detail::check_same_dtype(op, "table", table, "dy", g.dy);
+  detail::check_same_device(op, "table", table, "dy", g.dy);
+  std::vector<int64_t> off = detail::checked_bags(op, g.ids, g.offsets, "table", table);
+  detail::check_bag_dy(op, g.dy, static_cast<int64_t>(off.size()) - 1);
+  AISLE_CHECK(g.dy.size(1) == table.size(1), op, ": dy ", g.dy.describe(), " and table ", table.describe(),
+              " have different embedding widths");
+  detail::check_bag_weights(op, g.per_sample_weights, g.ids, g.mode, "table", table);
+  // CUDA checks the range on the device, while sorting, before its update kernel runs.
+  if (!table.is_cuda() && g.ids.numel() > 0) detail::check_index_range_host(op, g.ids, table.size(0));
+  return off;
+}
+
+void check_state(const char* op, const char* name, const Tensor& state, const Tensor& table, const Shape& shape) {
+  detail::check_defined(op, name, state);
+  detail::check_same_dtype(op, "table", table, name, state);
+  detail::check_same_device(op, "table", table, name, state);
+  AISLE_CHECK(state.shape() == shape, op, ": ", name, " ", state.describe(), " does not fit table ",
+              table.describe());
+}
+
+// Calls row_step(id, gradient) once for every distinct id, with the id's gradient summed over its
+// occurrences in position order into a per-chunk buffer of one row. Distinct ids never share a
+// table row, so chunks write disjoint rows; each row's sum is independent of the chunking, so
+// the result does not depend on the thread count. prefetch(id) is called a few rows ahead: the
+// touched rows are scattered over the table and its state, so each is a cache miss.
+constexpr int64_t kRowsAhead = 32;
+
+template <class T, class Prefetch, class RowStep>
+void for_each_touched_row(const BagGradient& g, const std::vector<int64_t>& off, Prefetch&& prefetch,
+                          RowStep&& row_step) {
+  const Tensor ids = g.ids.to(DType::i64);
+  const int64_t* pi = ids.data<int64_t>();
+  const int64_t n = ids.numel(), dim = g.dy.size(1), bags = static_cast<int64_t>(off.size()) - 1;
+  const detail::SortedRuns sorted = detail::sorted_runs(pi, n);
+  const std::vector<int64_t>& pos = sorted.pos;
+  const std::vector<int64_t>& run_start = sorted.run_start;
+  const int64_t runs = sorted.runs();
+  // The bag of each sorted position, looked up in one pass of independent loads rather than as
+  // a dependent miss inside the summing loop.
+  std::vector<int64_t> bag_of(static_cast<size_t>(n)), sorted_bag(static_cast<size_t>(n));
+  for (int64_t b = 0; b < bags; ++b)
+    std::fill(bag_of.begin() + off[static_cast<size_t>(b)], bag_of.begin() + off[static_cast<size_t>(b + 1)], b);
+  cpu::parallel_for(n, 16384, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) sorted_bag[static_cast<size_t>(j)] = bag_of[static_cast<size_t>(pos[static_cast<size_t>(j)])];
+  });
+  const bool mean = g.mode == BagMode::mean;
+  const T* pd = g.dy.data<T>();
+  const T* pw = g.per_sample_weights.defined() ? g.per_sample_weights.data<T>() : nullptr;
+  const size_t dy_row_bytes = static_cast<size_t>(dim) * sizeof(T);
+  cpu::parallel_for(runs, std::max<int64_t>(1, 4096 / dim), [&](int64_t r0, int64_t r1) {
+    std::vector<T> grad(static_cast<size_t>(dim));
+    for (int64_t r = r0; r < r1; ++r) {
+      if (r + kRowsAhead < runs) prefetch(pi[pos[static_cast<size_t>(run_start[static_cast<size_t>(r + kRowsAhead)])]]);
+      std::fill(grad.begin(), grad.end(), T(0));
+      const int64_t j0 = run_start[static_cast<size_t>(r)], j1 = run_start[static_cast<size_t>(r + 1)];
+      for (int64_t j = j0; j < j1; ++j) {
+        if (j + cpu::kPrefetchDistance < n)
+          cpu::prefetch_row(pd + sorted_bag[static_cast<size_t>(j + cpu::kPrefetchDistance)] * dim, dy_row_bytes);
+        const int64_t p = pos[static_cast<size_t>(j)], b = sorted_bag[static_cast<size_t>(j)];
+        // The product is rounded before it is added, as the unfused path rounds each id's row.
+        const T scale = detail::bag_grad_scale(mean, pw, p, off[static_cast<size_t>(b + 1)] - off[static_cast<size_t>(b)]);
+        const T* src = pd + b * dim;
+        for (int64_t c = 0; c < dim; ++c) grad[static_cast<size_t>(c)] += src[c] * scale;
+      }
+      row_step(pi[pos[static_cast<size_t>(j0)]], grad.data());
+    }
+  });
+}
+
+// The CUDA row-wise Adagrad kernel keeps a row's gradient in registers; wider rows take the
+// unfused ops there (cuda/embedding_update.hpp).
+bool cuda_fuses(const Tensor& table) { return table.size(1) <= cuda::kMaxFusedRowWidth; }
+
+}  // namespace
+
+void embedding_bag_rowwise_adagrad_step(Tensor& table, Tensor& row_accumulator, const BagGradient& grad,
+                                        const RowWiseAdagradHyper& hyper) {
+  const char* op = "embedding_bag_rowwise_adagrad_step";
+  check_hyper(op, hyper);
+  const std::vector<int64_t> off = checked_step(op, table, grad);
+  check_state(op, "row_accumulator", row_accumulator, table, {table.size(0)});
+  if (grad.ids.numel() == 0 || table.size(1) == 0) return;
+  if (table.is_cuda()) {
+    if (!cuda_fuses(table)) {
+      const SparseRows rows = embedding_bag_backward(grad.ids, grad.offsets, grad.dy, grad.mode, grad.per_sample_weights);
+      rowwise_adagrad_update(table, coalesce_rows(rows.indices, rows.rows), row_accumulator, hyper);
+      return;
+    }
+    AISLE_CUDA_ONLY(op, cuda::embedding_bag_rowwise_adagrad_step(table, row_accumulator, grad, hyper));
+    return;
+  }
+  const int64_t dim = table.size(1);
+  detail::dispatch_float(table.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const detail::RowWiseAdagradCoeffs<T> c = detail::rowwise_adagrad_coeffs<T>(hyper);
+    T* p = table.data<T>();
+    T* acc = row_accumulator.data<T>();
+    auto prefetch = [&](int64_t id) {
+      cpu::prefetch_row(p + id * dim, static_cast<size_t>(dim) * sizeof(T));
+      cpu::prefetch_row(acc + id, sizeof(T));
+    };
+    for_each_touched_row<T>(grad, off, prefetch, [&](int64_t id, const T* g) {
+      detail::rowwise_adagrad_row(p + id * dim, g, acc[id], dim, c);
+    });
+  });
+}
+
+void embedding_bag_sparse_adam_step(Tensor& table, Tensor& exp_avg, Tensor& exp_avg_sq, const BagGradient& grad,
+                                    const SparseAdamHyper& hyper) {
+  const char* op = "embedding_bag_sparse_adam_step";
+  check_hyper(op, hyper);
+  const std::vector<int64_t> off = checked_step(op, table, grad);
+  check_state(op, "exp_avg", exp_avg, table, table.shape());
+  check_state(op, "exp_avg_sq", exp_avg_sq, table, table.shape());
+  if (grad.ids.numel() == 0 || table.size(1) == 0) return;
+  if (table.is_cuda()) {
+    AISLE_CUDA_ONLY(op, cuda::embedding_bag_sparse_adam_step(table, exp_avg, exp_avg_sq, grad, hyper));
+    return;
+  }
+  const int64_t dim = table.size(1);
+  detail::dispatch_float(table.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const detail::SparseAdamCoeffs<T> c = detail::sparse_adam_coeffs<T>(hyper);
+    T* p = table.data<T>();
+    T* m = exp_avg.data<T>();
+    T* v = exp_avg_sq.data<T>();
+    const T* const state[] = {p, m, v};
+    auto prefetch = [&](int64_t id) { cpu::prefetch_rows(state, id, dim); };
+    for_each_touched_row<T>(grad, off, prefetch, [&](int64_t id, const T* g) {
+      for (int64_t e = id * dim, c0 = 0; c0 < dim; ++e, ++c0) detail::sparse_adam_apply(p[e], g[c0], m[e], v[e], c);
+    });
+  });
+}
+
+}  // namespace aisle::ops

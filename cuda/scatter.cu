@@ -164,23 +164,20 @@ void gather_rows(const Tensor& src, const Tensor& index, const Tensor& out, int6
 
 void scatter_add(const Tensor& src, const Tensor& index, const Tensor& out, int64_t row_elems) {
   const int64_t bound = out.size(0);
-  detail::dispatch_index(index.dtype(), "scatter_add", [&](auto itag) {
-    using I = decltype(itag);
-    SortedRuns r = sort_into_runs_as<I>(index, bound, "scatter_add");
-    detail::dispatch_float(src.dtype(), "scatter_add", [&](auto tag) {
-      using T = decltype(tag);
-      const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(index.numel(), 65535));
-      run_sum_kernel<T><<<blocks, threads_for_row(row_elems), 0, stream_of(src)>>>(
-          src.data<T>(), r.sorted_pos.data<int64_t>(), r.run_offsets.data<int64_t>(),
-          r.run_keys.data<int64_t>(), r.num_runs.data<int64_t>(), row_elems, out.data<T>(), nullptr,
-          true, bound);
-      check_launch("scatter_add");
-    });
+  const SortedRuns r = sort_into_runs(index, bound, "scatter_add");
+  detail::dispatch_float(src.dtype(), "scatter_add", [&](auto tag) {
+    using T = decltype(tag);
+    const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(index.numel(), 65535));
+    run_sum_kernel<T><<<blocks, threads_for_row(row_elems), 0, stream_of(src)>>>(
+        src.data<T>(), r.sorted_pos.data<int64_t>(), r.run_offsets.data<int64_t>(),
+        r.run_keys.data<int64_t>(), r.num_runs.data<int64_t>(), row_elems, out.data<T>(), nullptr,
+        true, bound);
+    check_launch("scatter_add");
   });
 }
 
 ops::SparseRows coalesce_rows(const Tensor& indices, const Tensor& rows, int64_t row_elems) {
-  SortedRuns r = sort_into_runs_as<int64_t>(indices, -1, "coalesce_rows");
+  const SortedRuns r = sort_into_runs(indices, -1, "coalesce_rows");
   const int64_t runs = r.num_runs.to(Device::cpu()).data<int64_t>()[0];
   Shape shape = rows.shape();
   shape[0] = runs;

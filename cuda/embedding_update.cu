@@ -3,12 +3,14 @@
 // one warp then owns one run, i.e. one table row: its lanes sum the row's gradient column by
 // column over the run's ids in position order (the CPU's order and roundings), and step the row
 // in place. No gradient table is written and no value has two writers, so there are no atomics
-// and results are the same run to run.
+// and results are the same run to run. A bf16/f16 table is widened, stepped in f32 and rounded
+// back as on the CPU (src/core/storage.hpp); stochastic rounding draws the same words.
 #include "cuda/common.cuh"
 #include "cuda/embedding_update.hpp"
 #include "cuda/segment_search.cuh"
 #include "cuda/sorted_runs.hpp"
 #include "src/core/dispatch.hpp"
+#include "src/core/storage.hpp"
 #include "src/ops/embedding_functors.hpp"
 #include "src/ops/optim_functors.hpp"
 
@@ -17,7 +19,11 @@ namespace aisle::cuda {
 namespace {
 
 constexpr int kWarpsPerBlock = 4;
-constexpr int kPerLane = static_cast<int>(kMaxFusedRowWidth / kWarp);
+// Row-wise Adagrad keeps a row's gradient and values in registers, kPerLane per lane, for rows up
+// to kRegisterRowWidth wide; wider rows compute their gradient twice (for the squares, then for
+// the update) instead.
+constexpr int kPerLane = 8;
+constexpr int64_t kRegisterRowWidth = kPerLane * kWarp;
 
 __global__ void bag_of_kernel(const int64_t* offsets, int64_t bags, int64_t n, int64_t* bag_of) {
   AISLE_GRID_STRIDE(j, n) bag_of[j] = segment_of(offsets, bags, j);
@@ -51,23 +57,40 @@ __device__ inline T run_gradient(const BagRuns<T>& a, int64_t r, int64_t c) {
   return acc;
 }
 
-// One warp per run; lane l owns columns l, l + 32, ... and keeps their gradient in registers while
-// the warp adds the row's squares (in a fixed tree order) for the accumulator.
-template <class T>
-__global__ void rowwise_adagrad_kernel(BagRuns<T> a, T* table, T* acc, detail::RowWiseAdagradCoeffs<T> coeffs) {
+// Element e of a table stored as S, rounded back from its updated value v.
+template <class S>
+__device__ inline S store(detail::compute_t<S> v, bool stochastic, detail::RoundingWords& words, int64_t e) {
+  return detail::narrow<S>(v, stochastic, [&] { return words(e); });
+}
+
+// One warp per run; lane l owns columns l, l + 32, ... and keeps their gradient and values in
+// registers while the warp adds the row's squares (in a fixed tree order) for the accumulator.
+template <class S, class T = detail::compute_t<S>>
+__global__ void rowwise_adagrad_kernel(BagRuns<T> a, S* table, T* acc, detail::RowWiseAdagradCoeffs<T> coeffs,
+                                       HalfRounding rounding) {
   const int lane = static_cast<int>(threadIdx.x % kWarp);
   const int64_t runs = *a.num_runs;
+  const bool in_registers = a.dim <= kRegisterRowWidth;
+  detail::RoundingWords words(rounding);
   AISLE_WARP_STRIDE(r, runs) {
     const int64_t id = a.run_keys[r];
-    T* row = table + id * a.dim;
-    T g[kPerLane] = {};
+    S* row = table + id * a.dim;
+    T g[kPerLane] = {}, p[kPerLane] = {};
     double sum_squares = 0.0;
+    if (in_registers) {
 #pragma unroll
-    for (int k = 0; k < kPerLane; ++k) {
-      const int64_t c = lane + k * kWarp;
-      if (c < a.dim) {
-        g[k] = run_gradient(a, r, c);
-        const double d = detail::rowwise_decayed_grad(row[c], g[k], coeffs);
+      for (int k = 0; k < kPerLane; ++k) {
+        const int64_t c = lane + k * kWarp;
+        if (c < a.dim) {
+          g[k] = run_gradient(a, r, c);
+          p[k] = detail::widen(row[c]);
+          const double d = detail::rowwise_decayed_grad(p[k], g[k], coeffs);
+          sum_squares += detail::mul_rn(d, d);
+        }
+      }
+    } else {
+      for (int64_t c = lane; c < a.dim; c += kWarp) {
+        const double d = detail::rowwise_decayed_grad(detail::widen(row[c]), run_gradient(a, r, c), coeffs);
         sum_squares += detail::mul_rn(d, d);
       }
     }
@@ -75,23 +98,37 @@ __global__ void rowwise_adagrad_kernel(BagRuns<T> a, T* table, T* acc, detail::R
     T multiplier = 0;
     if (lane == 0) multiplier = detail::rowwise_accumulate(acc[id], sum_squares, a.dim, coeffs);
     multiplier = __shfl_sync(0xffffffffu, multiplier, 0);
+    const auto updated = [&](T value, T grad) {
+      return value - detail::mul_rn(multiplier, detail::rowwise_decayed_grad(value, grad, coeffs));
+    };
+    if (in_registers) {
 #pragma unroll
-    for (int k = 0; k < kPerLane; ++k) {
-      const int64_t c = lane + k * kWarp;
-      if (c < a.dim) row[c] = row[c] - detail::mul_rn(multiplier, detail::rowwise_decayed_grad(row[c], g[k], coeffs));
+      for (int k = 0; k < kPerLane; ++k) {
+        const int64_t c = lane + k * kWarp;
+        if (c < a.dim) row[c] = store<S>(updated(p[k], g[k]), rounding.stochastic, words, id * a.dim + c);
+      }
+    } else {
+      for (int64_t c = lane; c < a.dim; c += kWarp)
+        row[c] = store<S>(updated(detail::widen(row[c]), run_gradient(a, r, c)), rounding.stochastic, words,
+                          id * a.dim + c);
     }
   }
 }
 
 // One warp per run; each element's update needs only its own gradient, so any width works.
-template <class T>
-__global__ void sparse_adam_kernel(BagRuns<T> a, T* table, T* m, T* v, detail::SparseAdamCoeffs<T> coeffs) {
+template <class S, class T = detail::compute_t<S>>
+__global__ void sparse_adam_kernel(BagRuns<T> a, S* table, T* m, T* v, detail::SparseAdamCoeffs<T> coeffs,
+                                   HalfRounding rounding) {
   const int lane = static_cast<int>(threadIdx.x % kWarp);
   const int64_t runs = *a.num_runs;
+  detail::RoundingWords words(rounding);
   AISLE_WARP_STRIDE(r, runs) {
     const int64_t base = a.run_keys[r] * a.dim;
-    for (int64_t c = lane; c < a.dim; c += kWarp)
-      detail::sparse_adam_apply(table[base + c], run_gradient(a, r, c), m[base + c], v[base + c], coeffs);
+    for (int64_t c = lane; c < a.dim; c += kWarp) {
+      T value = detail::widen(table[base + c]);
+      detail::sparse_adam_apply(value, run_gradient(a, r, c), m[base + c], v[base + c], coeffs);
+      table[base + c] = store<S>(value, rounding.stochastic, words, base + c);
+    }
   }
 }
 
@@ -119,25 +156,30 @@ void fused_step(const char* op, const Tensor& table, const ops::BagGradient& g, 
 }  // namespace
 
 void embedding_bag_rowwise_adagrad_step(const Tensor& table, const Tensor& row_accumulator,
-                                        const ops::BagGradient& grad, const ops::RowWiseAdagradHyper& hyper) {
+                                        const ops::BagGradient& grad, const ops::RowWiseAdagradHyper& hyper,
+                                        const HalfRounding& rounding) {
   const char* op = "embedding_bag_rowwise_adagrad_step";
-  detail::dispatch_float(table.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
+  detail::dispatch_storage(table.dtype(), op, [&](auto tag) {
+    using S = decltype(tag);
+    using T = detail::compute_t<S>;
     fused_step<T>(op, table, grad, [&](const BagRuns<T>& a, unsigned blocks) {
-      rowwise_adagrad_kernel<T><<<blocks, kWarpsPerBlock * kWarp, 0, stream_of(table)>>>(
-          a, table.data<T>(), row_accumulator.data<T>(), detail::rowwise_adagrad_coeffs<T>(hyper));
+      rowwise_adagrad_kernel<S><<<blocks, kWarpsPerBlock * kWarp, 0, stream_of(table)>>>(
+          a, table.data<S>(), row_accumulator.data<T>(), detail::rowwise_adagrad_coeffs<T>(hyper), rounding);
     });
   });
 }
 
 void embedding_bag_sparse_adam_step(const Tensor& table, const Tensor& exp_avg, const Tensor& exp_avg_sq,
-                                    const ops::BagGradient& grad, const ops::SparseAdamHyper& hyper) {
+                                    const ops::BagGradient& grad, const ops::SparseAdamHyper& hyper,
+                                    const HalfRounding& rounding) {
   const char* op = "embedding_bag_sparse_adam_step";
-  detail::dispatch_float(table.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
+  detail::dispatch_storage(table.dtype(), op, [&](auto tag) {
+    using S = decltype(tag);
+    using T = detail::compute_t<S>;
     fused_step<T>(op, table, grad, [&](const BagRuns<T>& a, unsigned blocks) {
-      sparse_adam_kernel<T><<<blocks, kWarpsPerBlock * kWarp, 0, stream_of(table)>>>(
-          a, table.data<T>(), exp_avg.data<T>(), exp_avg_sq.data<T>(), detail::sparse_adam_coeffs<T>(hyper));
+      sparse_adam_kernel<S><<<blocks, kWarpsPerBlock * kWarp, 0, stream_of(table)>>>(
+          a, table.data<S>(), exp_avg.data<T>(), exp_avg_sq.data<T>(), detail::sparse_adam_coeffs<T>(hyper),
+          rounding);
     });
   });
 }

@@ -8,13 +8,11 @@
 // sorting, before the update kernel is launched).
 namespace aisle::cuda {
 
-// Row-wise Adagrad holds a row's gradient in registers (8 per lane of a warp): rows up to this
-// width are fused; src/ops/embedding_update.cpp sends wider ones through the unfused ops.
-constexpr int64_t kMaxFusedRowWidth = 256;
-
 void embedding_bag_rowwise_adagrad_step(const Tensor& table, const Tensor& row_accumulator,
-                                        const ops::BagGradient& grad, const ops::RowWiseAdagradHyper& hyper);
+                                        const ops::BagGradient& grad, const ops::RowWiseAdagradHyper& hyper,
+                                        const HalfRounding& rounding);
 void embedding_bag_sparse_adam_step(const Tensor& table, const Tensor& exp_avg, const Tensor& exp_avg_sq,
-                                    const ops::BagGradient& grad, const ops::SparseAdamHyper& hyper);
+                                    const ops::BagGradient& grad, const ops::SparseAdamHyper& hyper,
+                                    const HalfRounding& rounding);
 
 }  // namespace aisle::cuda

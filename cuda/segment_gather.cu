@@ -4,11 +4,14 @@
 // entry order with unfused multiply-adds: the CPU's order and rounding, so the results match it
 // bit for bit. (Long segments are not split across warps; a segment costs |segment| * d / 32 steps
 // of one warp.) No atomics: every output element has exactly one writer. f32 rows of whole
-// float4s take gather_sum_vec4_kernel: 16-byte loads, several rows in flight, same sums.
+// float4s take gather_sum_vec4_kernel: 16-byte loads, several rows in flight, same sums; bf16 and
+// f16 rows of whole 8-element packs take gather_sum_half8_kernel, which widens them to f32 and
+// sums as the CPU does (src/core/storage.hpp).
 #include "cuda/common.cuh"
 #include "cuda/segment_gather.hpp"
 #include "cuda/segment_search.cuh"
 #include "src/core/dispatch.hpp"
+#include "src/core/storage.hpp"
 #include "src/ops/segment_gather_functors.hpp"
 #include "src/ops/unfused_madd.hpp"
 
@@ -17,8 +20,9 @@ namespace aisle::cuda {
 namespace {
 
 // One warp per segment; writes every element of the segment's row, empty segments included.
-template <class T, class I>
-__global__ void gather_sum_kernel(const int64_t* ptr, const I* idx, const T* weights, const T* x, T* out,
+// x is stored as S and summed in T (f32 for a 16-bit x).
+template <class S, class I, class T = detail::compute_t<S>>
+__global__ void gather_sum_kernel(const int64_t* ptr, const I* idx, const T* weights, const S* x, T* out,
                                   int64_t segments, int64_t d, int64_t x_rows, bool mean, const T* addend, T* total,
                                   T total_scale, int64_t* bad) {
   const int lane = static_cast<int>(threadIdx.x % kWarp);
@@ -32,7 +36,7 @@ __global__ void gather_sum_kernel(const int64_t* ptr, const I* idx, const T* wei
           report_bad_index(bad, k);
           continue;
         }
-        const T v = x[k * d + c];
+        const T v = detail::widen(x[k * d + c]);
         acc = weights != nullptr ? detail::madd_unfused(acc, weights[j], v) : acc + v;
       }
       const T v = detail::gather_add(detail::segment_finish(acc, mean, j1 - j0), addend, s * d + c);
@@ -105,9 +109,68 @@ __global__ void gather_sum_vec4_kernel(const int64_t* ptr, const I* idx, const f
   }
 }
 
+// Eight 16-bit elements (the bits of one 16-byte load) widened to f32, element 2i in the low half
+// of word i.
+template <class S>
+__device__ inline void widen8(uint4 packed, float* out) {
+  const uint32_t words[4] = {packed.x, packed.y, packed.z, packed.w};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    S lo, hi;
+    lo.bits = static_cast<uint16_t>(words[i] & 0xffffu);
+    hi.bits = static_cast<uint16_t>(words[i] >> 16);
+    out[2 * i] = detail::widen(lo);
+    out[2 * i + 1] = detail::widen(hi);
+  }
+}
+
+// The gather-sum of a bf16/f16 x whose rows are whole 16-byte packs of 8 elements (d % 8 == 0,
+// aligned): as gather_sum_vec4_kernel, with a group of G lanes per segment each owning packs
+// lane, lane + G, ..., and kGatherUnroll rows in flight; each pack is widened and added in entry
+// order element by element, the CPU's sums. No epilogue (graph propagation runs in f32/f64).
+template <class S, class I>
+__global__ void gather_sum_half8_kernel(const int64_t* ptr, const I* idx, const float* weights, const uint4* x,
+                                        float4* out, int64_t segments, int64_t d8, int group, int64_t x_rows,
+                                        bool mean, int64_t* bad) {
+  const int64_t thread = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int lane = static_cast<int>(thread % group);
+  const int64_t per_grid = static_cast<int64_t>(gridDim.x) * blockDim.x / group;
+  for (int64_t s = thread / group; s < segments; s += per_grid) {
+    const int64_t j0 = ptr[s], j1 = ptr[s + 1];
+    for (int64_t c = lane; c < d8; c += group) {
+      float acc[8] = {};
+      for (int64_t j = j0; j < j1; j += kGatherUnroll) {
+        int64_t k[kGatherUnroll];
+        uint4 v[kGatherUnroll];
+#pragma unroll
+        for (int u = 0; u < kGatherUnroll; ++u) {
+          k[u] = j + u < j1 ? static_cast<int64_t>(idx[j + u]) : -1;
+          const bool ok = k[u] >= 0 && k[u] < x_rows;
+          if (!ok && j + u < j1) report_bad_index(bad, k[u]);
+          v[u] = ok ? x[k[u] * d8 + c] : uint4{0u, 0u, 0u, 0u};
+        }
+#pragma unroll
+        for (int u = 0; u < kGatherUnroll; ++u) {
+          if (j + u >= j1 || k[u] < 0 || k[u] >= x_rows) continue;  // bad ids: reported, skipped
+          float f[8];
+          widen8<S>(v[u], f);
+#pragma unroll
+          for (int i = 0; i < 8; ++i)
+            acc[i] = weights != nullptr ? detail::madd_unfused(acc[i], weights[j + u], f[i]) : acc[i] + f[i];
+        }
+      }
+      const int64_t count = j1 - j0;
+#pragma unroll
+      for (int i = 0; i < 8; ++i) acc[i] = detail::segment_finish(acc[i], mean, count);
+      out[(s * d8 + c) * 2] = {acc[0], acc[1], acc[2], acc[3]};
+      out[(s * d8 + c) * 2 + 1] = {acc[4], acc[5], acc[6], acc[7]};
+    }
+  }
+}
+
 // out[j] = dot(dy[segment(j)], x[idx[j]]): one warp per entry, its segment found by binary search.
-template <class T, class I>
-__global__ void gather_dot_kernel(const int64_t* ptr, const I* idx, const T* x, const T* dy, T* out,
+template <class S, class I, class T = detail::compute_t<S>>
+__global__ void gather_dot_kernel(const int64_t* ptr, const I* idx, const S* x, const T* dy, T* out,
                                   int64_t segments, int64_t entries, int64_t d, int64_t x_rows, int64_t* bad) {
   const int lane = static_cast<int>(threadIdx.x % kWarp);
   AISLE_WARP_STRIDE(j, entries) {
@@ -115,7 +178,8 @@ __global__ void gather_dot_kernel(const int64_t* ptr, const I* idx, const T* x, 
     T acc = 0;
     if (k >= 0 && k < x_rows) {
       const int64_t s = segment_of(ptr, segments, j);
-      for (int64_t c = lane; c < d; c += kWarp) acc = detail::madd_unfused(acc, dy[s * d + c], x[k * d + c]);
+      for (int64_t c = lane; c < d; c += kWarp)
+        acc = detail::madd_unfused(acc, dy[s * d + c], detail::widen(x[k * d + c]));
     } else if (lane == 0) {
       report_bad_index(bad, k);
     }
@@ -153,13 +217,36 @@ void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const 
     raise_index_error(dev, op, x_rows);
     return;
   }
-  detail::dispatch_float(x.dtype(), op, [&](auto ftag) {
-    using T = decltype(ftag);
+  const bool half = x.dtype() == DType::bf16 || x.dtype() == DType::f16;
+  if (half && d % 8 == 0 && d > 0 && aligned(x.raw_data()) && aligned(out.raw_data()) && !addend.defined() &&
+      !total.defined()) {
+    const int64_t d8 = d / 8;
+    int group = 1;
+    while (group < d8 && group < kWarp) group *= 2;
+    detail::dispatch_storage(x.dtype(), op, [&](auto stag) {
+      using S = decltype(stag);
+      if constexpr (sizeof(S) == 2) {
+        detail::dispatch_index(g.idx.dtype(), op, [&](auto itag) {
+          using I = decltype(itag);
+          gather_sum_half8_kernel<S, I><<<grid_for(segments * group), kThreads, 0, stream_of(x)>>>(
+              g.ptr.data<int64_t>(), g.idx.data<I>(), g.weights.defined() ? g.weights.data<float>() : nullptr,
+              static_cast<const uint4*>(x.raw_data()), static_cast<float4*>(out.raw_data()), segments, d8, group,
+              x_rows, mean, index_error_slot(dev));
+        });
+      }
+    });
+    check_launch(op);
+    raise_index_error(dev, op, x_rows);
+    return;
+  }
+  detail::dispatch_storage(x.dtype(), op, [&](auto stag) {
+    using S = decltype(stag);
+    using T = detail::compute_t<S>;
     detail::dispatch_index(g.idx.dtype(), op, [&](auto itag) {
       using I = decltype(itag);
-      gather_sum_kernel<T, I><<<grid_for(segments * kWarp), kThreads, 0, stream_of(x)>>>(
+      gather_sum_kernel<S, I><<<grid_for(segments * kWarp), kThreads, 0, stream_of(x)>>>(
           g.ptr.data<int64_t>(), g.idx.data<I>(), g.weights.defined() ? g.weights.data<T>() : nullptr,
-          x.data<T>(), out.data<T>(), segments, d, x_rows, mean, addend.defined() ? addend.data<T>() : nullptr,
+          x.data<S>(), out.data<T>(), segments, d, x_rows, mean, addend.defined() ? addend.data<T>() : nullptr,
           total.defined() ? total.data<T>() : nullptr, static_cast<T>(epilogue.total_scale), index_error_slot(dev));
     });
   });
@@ -171,12 +258,13 @@ void segment_gather_dot(const char* op, const detail::SegmentedGather& g, const 
                         const Tensor& out) {
   const int64_t segments = dy.size(0), entries = g.idx.numel(), d = x.size(1), x_rows = x.size(0);
   const int dev = x.device().index;
-  detail::dispatch_float(x.dtype(), op, [&](auto ftag) {
-    using T = decltype(ftag);
+  detail::dispatch_storage(x.dtype(), op, [&](auto stag) {
+    using S = decltype(stag);
+    using T = detail::compute_t<S>;
     detail::dispatch_index(g.idx.dtype(), op, [&](auto itag) {
       using I = decltype(itag);
-      gather_dot_kernel<T, I><<<grid_for(entries * kWarp), kThreads, 0, stream_of(x)>>>(
-          g.ptr.data<int64_t>(), g.idx.data<I>(), x.data<T>(), dy.data<T>(), out.data<T>(), segments, entries,
+      gather_dot_kernel<S, I><<<grid_for(entries * kWarp), kThreads, 0, stream_of(x)>>>(
+          g.ptr.data<int64_t>(), g.idx.data<I>(), x.data<S>(), dy.data<T>(), out.data<T>(), segments, entries,
           d, x_rows, index_error_slot(dev));
     });
   });

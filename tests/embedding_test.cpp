@@ -224,7 +224,7 @@ TEST(Embedding, BadIdsAndArgumentsNameTheProblem) {
   EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag(table, ids, off, BagMode::sum, Tensor::ones({2})); }),
                      "per_sample_weights [2] f32 cpu must hold one weight per id, ids [3] i64 cpu");
   EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag(table, ids, off, BagMode::sum, Tensor::ones({3}, DType::f64)); }),
-                     "have different dtypes");
+                     "must have dtype f32, the dtype of table");
   EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag(table, ids.reshape({3, 1}), off, BagMode::sum); }),
                      "ids must be 1-D (all bags concatenated), got [3, 1] i64 cpu");
   EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::embedding_bag(table, Tensor::zeros({3}), off, BagMode::sum); }),

@@ -10,6 +10,7 @@
 #include "aisle/aisle.hpp"
 #include "src/ops/sorted_runs.hpp"
 #include "support/omp_threads.hpp"
+#include "support/sparse_tables.hpp"
 #include "support/testing.hpp"
 
 namespace aisle {
@@ -18,15 +19,12 @@ namespace {
 using ops::BagGradient;
 using ops::BagMode;
 using testing::all_close;
+using testing::bag_offsets;
+using testing::same_tables;
 using testing::random_ids;
 using testing::random_tensor;
 
-// A table with its optimizer state: row-wise Adagrad uses acc, sparse Adam m and v.
-struct Table {
-  Tensor p, acc, m, v;
-  Table clone() const { return {p.clone(), acc.clone(), m.clone(), v.clone()}; }
-  Table to(Device d) const { return {p.to(d), acc.to(d), m.to(d), v.to(d)}; }
-};
+using Table = testing::OptimizedTable;
 
 Table random_table(int64_t rows, int64_t dim, DType dtype, Generator& gen) {
   // Non-zero state, as after earlier steps.
@@ -47,14 +45,6 @@ Tensor zipf_ids(int64_t n, int64_t rows, Generator& gen) {
   return Tensor::from_vector(ids);
 }
 
-// Uneven bags over n ids: empty ones (first and last included), single ids and long ones.
-Tensor bag_offsets(int64_t n, int64_t bags) {
-  std::vector<int64_t> off{0, 0};
-  for (int64_t b = 2; b < bags - 1; ++b) off.push_back(std::min<int64_t>(n, off.back() + (b * 7) % 23));
-  off.push_back(n);
-  off.push_back(n);
-  return Tensor::from_vector(off);
-}
 
 struct Case {
   BagGradient grad;
@@ -90,13 +80,6 @@ void fused_adam(Table& t, const BagGradient& g, const ops::SparseAdamHyper& h) {
   ops::embedding_bag_sparse_adam_step(t.p, t.m, t.v, g, h);
 }
 
-::testing::AssertionResult same_tables(const Table& a, const Table& b, double rtol, double atol) {
-  for (auto f : {&Table::p, &Table::acc, &Table::m, &Table::v}) {
-    auto r = all_close(a.*f, b.*f, rtol, atol);
-    if (!r) return r;
-  }
-  return ::testing::AssertionSuccess();
-}
 
 TEST(SortedRuns, OrderIsTheStableSortAndRunsGroupEqualIds) {
   Generator gen(5);
@@ -267,7 +250,7 @@ TEST(EmbeddingUpdate, BadArgumentsAreNamedAndNothingIsWritten) {
 
 // The CUDA twin against the CPU: sums in the same order, so the sparse Adam step and the row
 // gradients agree to rounding; row-wise Adagrad adds each row's squares in a tree. Rows wider
-// than cuda::kMaxFusedRowWidth (300 here) take the unfused ops on the device.
+// than 256 (300 here) compute their gradient twice on the device instead of holding it in registers.
 TEST(EmbeddingUpdateCuda, MatchesCpu) {
   AISLE_SKIP_WITHOUT_CUDA();
   Generator gen(testing::fresh_seed());

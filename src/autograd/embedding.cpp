@@ -9,6 +9,10 @@ using autograd::record;
 
 Var embedding_bag(const Var& table, const Tensor& ids, const Tensor& offsets, ops::BagMode mode,
                   const Var& per_sample_weights) {
+  const DType stored = table.value().defined() ? table.value().dtype() : DType::f32;
+  AISLE_CHECK(!table.requires_grad() || (stored != DType::bf16 && stored != DType::f16), "embedding_bag: a ",
+              dtype_name(stored), " table cannot take autograd gradients (they would be f32 rows); train a 16-bit "
+              "table with the fused sparse steps of aisle/ops/embedding_update.hpp, or store it in f32");
   const Tensor weights = per_sample_weights.defined() ? per_sample_weights.value() : Tensor();
   // The table value is kept only when the weights learn: their gradient reads the looked-up rows.
   const Tensor table_for_weights =

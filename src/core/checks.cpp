@@ -29,6 +29,14 @@ void check_float(const char* op, const char* name, const Tensor& t) {
               " must be f32 or f64, got ", t.describe());
 }
 
+void check_table(const char* op, const char* name, const Tensor& t) {
+  check_defined(op, name, t);
+  AISLE_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64 || t.dtype() == DType::bf16 ||
+                  t.dtype() == DType::f16,
+              op, ": ", name, " must be f32, f64, bf16 or f16, got ", t.describe());
+  AISLE_CHECK(t.dim() == 2, op, ": ", name, " must be 2-D [N, D], got ", t.describe());
+}
+
 void check_index(const char* op, const char* name, const Tensor& t) {
   check_defined(op, name, t);
   AISLE_CHECK(t.dtype() == DType::i32 || t.dtype() == DType::i64, op, ": ", name,

@@ -11,6 +11,8 @@ namespace aisle::detail {
 void check_defined(const char* op, const char* name, const Tensor& t);
 void check_float(const char* op, const char* name, const Tensor& t);  // f32 or f64
 void check_index(const char* op, const char* name, const Tensor& t);  // i32 or i64
+// An embedding table: 2-D, stored in f32, f64, bf16 or f16 (src/core/storage.hpp).
+void check_table(const char* op, const char* name, const Tensor& t);
 void check_dim(const char* op, const char* name, const Tensor& t, int64_t dim);
 void check_same_device(const char* op, const char* name_a, const Tensor& a, const char* name_b,
                        const Tensor& b);

@@ -20,6 +20,19 @@ decltype(auto) dispatch_float(DType dtype, const char* op, F&& f) {
   }
 }
 
+// f32, f64, bf16 and f16: the element types a table may be stored in (src/core/storage.hpp).
+template <class F>
+decltype(auto) dispatch_storage(DType dtype, const char* op, F&& f) {
+  switch (dtype) {
+    case DType::f32: return f(float{});
+    case DType::f64: return f(double{});
+    case DType::bf16: return f(bf16{});
+    case DType::f16: return f(f16{});
+    default:
+      AISLE_FAIL(op, ": expected a f32, f64, bf16 or f16 tensor, got ", dtype_name(dtype));
+  }
+}
+
 // i32 and i64: ids, offsets, targets.
 template <class F>
 decltype(auto) dispatch_index(DType dtype, const char* op, F&& f) {

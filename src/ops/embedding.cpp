@@ -26,12 +26,11 @@ const char* bag_mode_name(BagMode mode) {
 Tensor embedding_bag(const Tensor& table, const Tensor& ids, const Tensor& offsets, BagMode mode,
                      const Tensor& per_sample_weights) {
   const char* op = "embedding_bag";
-  detail::check_float(op, "table", table);
-  AISLE_CHECK(table.dim() == 2, op, ": table must be 2-D [N, D], got ", table.describe());
+  detail::check_table(op, "table", table);
   const std::vector<int64_t> off = detail::checked_bags(op, ids, offsets, "table", table);
   detail::check_bag_weights(op, per_sample_weights, ids, mode, "table", table);
   const int64_t bags = static_cast<int64_t>(off.size()) - 1;
-  Tensor out = Tensor::empty({bags, table.size(1)}, table.dtype(), table.device());
+  Tensor out = Tensor::empty({bags, table.size(1)}, detail::compute_dtype(table.dtype()), table.device());
   detail::segment_gather_sum(op, {offsets.to(DType::i64), ids, per_sample_weights}, table, mode == BagMode::mean,
                              out);
   return out;
@@ -76,17 +75,16 @@ SparseRows embedding_bag_backward(const Tensor& ids, const Tensor& offsets, cons
 Tensor embedding_bag_weights_backward(const Tensor& table, const Tensor& ids, const Tensor& offsets,
                                       const Tensor& dy) {
   const char* op = "embedding_bag_weights_backward";
-  detail::check_float(op, "table", table);
-  AISLE_CHECK(table.dim() == 2, op, ": table must be 2-D [N, D], got ", table.describe());
+  detail::check_table(op, "table", table);
   detail::check_float(op, "dy", dy);
-  detail::check_same_dtype(op, "table", table, "dy", dy);
+  detail::check_compute_dtype(op, "dy", dy, "table", table);
   detail::check_same_device(op, "table", table, "dy", dy);
   const std::vector<int64_t> off = detail::checked_bags(op, ids, offsets, "table", table);
   const int64_t bags = static_cast<int64_t>(off.size()) - 1, n = ids.numel(), dim = table.size(1);
   detail::check_bag_dy(op, dy, bags);
   AISLE_CHECK(dy.size(1) == dim, op, ": dy ", dy.describe(), " and table ", table.describe(),
               " have different embedding widths");
-  Tensor dw = Tensor::empty({n}, table.dtype(), table.device());
+  Tensor dw = Tensor::empty({n}, dy.dtype(), table.device());
   detail::segment_gather_dot(op, {offsets.to(DType::i64), ids, Tensor()}, table, dy, dw);
   return dw;
 }

@@ -9,6 +9,7 @@
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
 #include "src/core/prefetch.hpp"
+#include "src/core/storage.hpp"
 #include "src/ops/segment_gather_functors.hpp"
 #include "src/ops/unfused_madd.hpp"
 
@@ -20,10 +21,11 @@ namespace {
 // block's partial sums stay in registers across the entries instead of being re-read and
 // re-written per entry. Every element still sums its entries in entry order with the same
 // roundings, so blocking changes speed only. W = 0: one block of the whole (runtime) width.
-template <int W, bool Weighted, class T, class I>
-inline void gather_segment(const I* idx, const T* weights, const T* px, int64_t j0, int64_t j1, int64_t entries,
+// x is stored as S and summed in T = compute_t<S> (a bf16 row is widened to f32 as it is read).
+template <int W, bool Weighted, class S, class I, class T = compute_t<S>>
+inline void gather_segment(const I* idx, const T* weights, const S* px, int64_t j0, int64_t j1, int64_t entries,
                            int64_t d, T* dst) {
-  const size_t row_bytes = static_cast<size_t>(d) * sizeof(T);
+  const size_t row_bytes = static_cast<size_t>(d) * sizeof(S);
   const int64_t block = W > 0 ? W : d;
   for (int64_t c0 = 0; c0 < d; c0 += block) {
     T acc[W > 0 ? W : 1] = {};
@@ -32,26 +34,27 @@ inline void gather_segment(const I* idx, const T* weights, const T* px, int64_t 
     for (int64_t j = j0; j < j1; ++j) {
       if (c0 == 0 && j + cpu::kPrefetchDistance < entries)
         cpu::prefetch_row(px + static_cast<int64_t>(idx[j + cpu::kPrefetchDistance]) * d, row_bytes);
-      const T* src = px + static_cast<int64_t>(idx[j]) * d + c0;
+      const S* src = px + static_cast<int64_t>(idx[j]) * d + c0;
       if constexpr (Weighted) {
         const T w = weights[j];
-        for (int64_t c = 0; c < block; ++c) sum[c] = madd_unfused(sum[c], w, src[c]);
+        for (int64_t c = 0; c < block; ++c) sum[c] = madd_unfused(sum[c], w, widen(src[c]));
       } else {
-        for (int64_t c = 0; c < block; ++c) sum[c] += src[c];
+        for (int64_t c = 0; c < block; ++c) sum[c] += widen(src[c]);
       }
     }
     if constexpr (W > 0) std::copy(acc, acc + W, dst + c0);
   }
 }
 
-template <int W, bool Weighted, class T, class I>
+template <int W, bool Weighted, class S, class I>
 void gather_sum_rows(const SegmentedGather& g, const Tensor& x, bool mean, const Tensor& out,
                      const GatherEpilogue& epilogue) {
+  using T = compute_t<S>;
   const int64_t segments = out.size(0), d = out.size(1), entries = g.idx.numel();
   const int64_t* ptr = g.ptr.data<int64_t>();
   const I* idx = g.idx.data<I>();
   const T* weights = Weighted ? g.weights.data<T>() : nullptr;
-  const T* px = x.data<T>();
+  const S* px = x.data<S>();
   T* po = out.data<T>();
   const T* addend = epilogue.addend.defined() ? epilogue.addend.data<T>() : nullptr;
   T* total = epilogue.total.defined() ? epilogue.total.data<T>() : nullptr;
@@ -73,14 +76,14 @@ void gather_sum_rows(const SegmentedGather& g, const Tensor& x, bool mean, const
 
 // The widest register block that divides d: 64 floats or 32 doubles is 8 AVX2 registers of
 // partial sums, half the register file.
-template <class T, class I>
+template <class S, class I>
 void gather_sum_cpu(const SegmentedGather& g, const Tensor& x, bool mean, const Tensor& out,
                     const GatherEpilogue& epilogue) {
   const int64_t d = out.size(1);
-  constexpr int kWidest = sizeof(T) == 4 ? 64 : 32;
+  constexpr int kWidest = sizeof(compute_t<S>) == 4 ? 64 : 32;
   const auto run = [&]<int W>() {
-    if (g.weights.defined()) gather_sum_rows<W, true, T, I>(g, x, mean, out, epilogue);
-    else gather_sum_rows<W, false, T, I>(g, x, mean, out, epilogue);
+    if (g.weights.defined()) gather_sum_rows<W, true, S, I>(g, x, mean, out, epilogue);
+    else gather_sum_rows<W, false, S, I>(g, x, mean, out, epilogue);
   };
   if (d % kWidest == 0) run.template operator()<kWidest>();
   else if (d % 32 == 0) run.template operator()<32>();
@@ -89,21 +92,22 @@ void gather_sum_cpu(const SegmentedGather& g, const Tensor& x, bool mean, const 
   else run.template operator()<0>();
 }
 
-template <class T, class I>
+template <class S, class I>
 void gather_dot_cpu(const SegmentedGather& g, const Tensor& x, const Tensor& dy, const Tensor& out) {
+  using T = compute_t<S>;
   const int64_t segments = dy.size(0), d = x.size(1);
   const int64_t* ptr = g.ptr.data<int64_t>();
   const I* idx = g.idx.data<I>();
-  const T* px = x.data<T>();
+  const S* px = x.data<S>();
   const T* pd = dy.data<T>();
   T* po = out.data<T>();
   cpu::parallel_for_segments(segments, ptr, d, kSegmentChunkWork, [&](int64_t s0, int64_t s1) {
     for (int64_t s = s0; s < s1; ++s) {
       const T* grad = pd + s * d;
       for (int64_t j = ptr[s]; j < ptr[s + 1]; ++j) {
-        const T* src = px + static_cast<int64_t>(idx[j]) * d;
+        const S* src = px + static_cast<int64_t>(idx[j]) * d;
         T acc = 0;
-        for (int64_t c = 0; c < d; ++c) acc = madd_unfused(acc, grad[c], src[c]);
+        for (int64_t c = 0; c < d; ++c) acc = madd_unfused(acc, grad[c], widen(src[c]));
         po[j] = acc;
       }
     }
@@ -122,7 +126,7 @@ void segment_gather_sum(const char* op, const SegmentedGather& g, const Tensor& 
   // The host checks every id up front, before the loop (which must not throw), even for d = 0.
   check_index_range_host(op, g.idx, x.size(0));
   if (out.numel() == 0) return;
-  dispatch_float(x.dtype(), op, [&](auto ftag) {
+  dispatch_storage(x.dtype(), op, [&](auto ftag) {
     dispatch_index(g.idx.dtype(), op, [&](auto itag) {
       gather_sum_cpu<decltype(ftag), decltype(itag)>(g, x, mean, out, epilogue);
     });
@@ -137,7 +141,7 @@ void segment_gather_dot(const char* op, const SegmentedGather& g, const Tensor& 
     return;
   }
   check_index_range_host(op, g.idx, x.size(0));
-  dispatch_float(x.dtype(), op, [&](auto ftag) {
+  dispatch_storage(x.dtype(), op, [&](auto ftag) {
     dispatch_index(g.idx.dtype(), op, [&](auto itag) {
       gather_dot_cpu<decltype(ftag), decltype(itag)>(g, x, dy, out);
     });

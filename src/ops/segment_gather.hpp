@@ -5,7 +5,9 @@
 //   embedding_bag: segments = bags,        idx = ids,     weights = per_sample_weights, x = table
 //   spmm:          segments = rows of A,   idx = col_idx, weights = values,             x = dense input
 // Callers validate shapes, dtypes, devices and the segment structure; these functions check only
-// that every idx is a row of x, with errors naming the caller's public `op`.
+// that every idx is a row of x, with errors naming the caller's public `op`. x may be stored in
+// bf16 or f16 (embedding tables): its rows are then widened and summed in f32, and weights, dy
+// and out are f32 (the compute dtype, src/core/storage.hpp).
 #include <cstdint>
 
 #include "aisle/tensor/tensor.hpp"

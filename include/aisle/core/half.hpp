@@ -66,6 +66,46 @@ AISLE_HD inline float f16_bits_to_float(uint16_t h) {
   return detail::bits_float(sign | ((exp + 112) << 23) | (mant << 13));
 }
 
+// Stochastic rounding to 16 bits: f goes to one of its two neighbouring values, away from zero
+// with probability equal to its distance from the one toward zero, in units of their gap, decided
+// by the uniform 32-bit word r. The expected result is f, so updates far below half a unit in the
+// last place survive on average instead of vanishing. Both round toward zero at the largest finite
+// value instead of overflowing; infinities and NaN convert as the nearest-even functions do. Only
+// integer and exact float operations are used, so host and device give identical bits.
+AISLE_HD inline uint16_t float_to_bf16_bits_stochastic(float f, uint32_t r) {
+  const uint32_t u = detail::float_bits(f);
+  if ((u & 0x7fffffffu) >= 0x7f800000u) return float_to_bf16_bits(f);
+  const uint32_t toward_zero = u >> 16, rest = u & 0xffffu;
+  const bool largest = (toward_zero & 0x7fffu) == 0x7f7fu;
+  return static_cast<uint16_t>(toward_zero + ((r >> 16) < rest && !largest ? 1u : 0u));
+}
+
+AISLE_HD inline uint16_t float_to_f16_bits_stochastic(float f, uint32_t r) {
+  const uint32_t x = detail::float_bits(f);
+  const uint32_t sign = (x >> 16) & 0x8000u, absx = x & 0x7fffffffu;
+  if (absx >= 0x7f800000u) return float_to_f16_bits(f);
+  const float a = detail::bits_float(absx);
+  uint32_t low = float_to_f16_bits(a);  // nearest; may be above a (or infinite above 65520)
+  if (f16_bits_to_float(static_cast<uint16_t>(low)) > a) --low;
+  const float below = f16_bits_to_float(static_cast<uint16_t>(low));
+  if (below == a || low == 0x7bffu) return static_cast<uint16_t>(sign | low);
+  // The gap is a power of two and a - below is exact (Sterbenz), so p is exact too.
+  const float gap = f16_bits_to_float(static_cast<uint16_t>(low + 1)) - below;
+  const float p = (a - below) / gap;
+  const bool up = static_cast<double>(r) < static_cast<double>(p) * 4294967296.0;
+  return static_cast<uint16_t>(sign | (low + (up ? 1u : 0u)));
+}
+
+// How values computed in f32 are stored back into 16 bits: to nearest even (the default) or
+// stochastically (above), element e's random word then being a pure function of (seed, step, e),
+// so results do not depend on thread counts or the backend. Vary `step` between updates (the
+// optimizer step) so successive roundings draw independently.
+struct HalfRounding {
+  bool stochastic = false;
+  uint64_t seed = 0;
+  uint64_t step = 0;
+};
+
 struct bf16 {
   uint16_t bits = 0;
   bf16() = default;

@@ -22,8 +22,10 @@ enum class BagMode : uint8_t {
 };
 const char* bag_mode_name(BagMode mode);
 
-// table [N, D] f32/f64 -> [B, D]. per_sample_weights (optional, sum mode only): one weight per id,
-// same dtype and device as the table; the bag is then sum_i w[i] * table[ids[i]].
+// table [N, D] -> [B, D]. The table is f32, f64, bf16 or f16; a 16-bit table's rows are widened
+// and summed in f32 and the output is f32 (fp32 accumulation; half the bytes read).
+// per_sample_weights (optional, sum mode only): one weight per id, in the output's dtype, on the
+// table's device; the bag is then sum_i w[i] * table[ids[i]].
 Tensor embedding_bag(const Tensor& table, const Tensor& ids, const Tensor& offsets, BagMode mode,
                      const Tensor& per_sample_weights = {});
 
@@ -33,6 +35,7 @@ SparseRows embedding_bag_backward(const Tensor& ids, const Tensor& offsets, cons
                                   BagMode mode, const Tensor& per_sample_weights = {});
 
 // Gradient w.r.t. per_sample_weights: dw[i] = dot(dy[bag(i)], table[ids[i]]) -> [ids.numel()].
+// dy and dw are in the forward output's dtype (f32 for a bf16/f16 table).
 Tensor embedding_bag_weights_backward(const Tensor& table, const Tensor& ids, const Tensor& offsets,
                                       const Tensor& dy);
 

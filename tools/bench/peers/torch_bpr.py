@@ -5,11 +5,10 @@ careful PyTorch user would: data and sampling on the device, sparse embeddings, 
 inside the epoch. Usage: python3 torch_bpr.py [cuda|cpu] [gowalla train.txt(.xz)]"""
 import lzma
 import sys
-import time
 
 import torch
 
-from torch_common import device_from_argv, emit, peak_mib, reset_peak, sync
+from torch_common import device_from_argv, emit, median_epoch_ms, peak_mib, reset_peak
 
 USERS, ITEMS, POSITIVES, F, BATCH, NEG, LR, REG = 29_858, 40_981, 810_128, 64, 2048, 4, 0.1, 0.01
 
@@ -60,16 +59,7 @@ def main():
             total += loss.detach()
         return total
 
-    times = []
-    for rep in range(4):  # the first epoch warms up (kernels, allocator)
-        sync(dev)
-        t0 = time.perf_counter()
-        epoch().item()
-        sync(dev)
-        if rep:
-            times.append(time.perf_counter() - t0)
-    times.sort()
-    emit(f"bpr_epoch_gowalla/{dev.type}", times[len(times) // 2] * 1e3, peak_MiB=peak_mib(dev),
+    emit(f"bpr_epoch_gowalla/{dev.type}", median_epoch_ms(epoch, dev), peak_MiB=peak_mib(dev),
          positives=users.numel())
 
 

@@ -66,3 +66,17 @@ def emit(name, ms, nbytes=None, copy=None, **extra):
 def device_from_argv():
     name = sys.argv[1] if len(sys.argv) > 1 else ("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def median_epoch_ms(epoch, device, epochs=3):
+    """Median wall time of `epochs` calls of epoch() after one warm-up epoch (kernels, allocator);
+    epoch() returns a device tensor, read once per epoch so no host sync happens inside it."""
+    times = []
+    for rep in range(1 + epochs):
+        sync(device)
+        t0 = time.perf_counter()
+        epoch().item()
+        sync(device)
+        if rep:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3

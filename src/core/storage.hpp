@@ -104,11 +104,8 @@ inline void narrow_row(const compute_t<S>* v, S* dst, int64_t n, int64_t e0, boo
     if (stochastic && n > 0 && (static_cast<uint64_t>(e0) >> 32) == (static_cast<uint64_t>(e0 + n - 1) >> 32)) {
       const uint32_t high_key = words.high_key(e0);
       const uint32_t low = static_cast<uint32_t>(e0);
-      for (int64_t k = 0; k < n; ++k) {
-        const uint32_t word = mix32((low + static_cast<uint32_t>(k)) ^ high_key);
-        if constexpr (std::is_same_v<S, bf16>) dst[k].bits = float_to_bf16_bits_stochastic(v[k], word);
-        else dst[k].bits = float_to_f16_bits_stochastic(v[k], word);
-      }
+      for (int64_t k = 0; k < n; ++k)
+        dst[k] = narrow<S>(v[k], true, [&] { return mix32((low + static_cast<uint32_t>(k)) ^ high_key); });
       return;
     }
   }

@@ -242,5 +242,103 @@ TEST(NegativeSampler, RejectsBadArguments) {
   EXPECT_EQ(s.sample(Tensor::from_vector<int64_t>({0, 1}), 0, 0, 0).shape(), (Shape{2, 0}));
 }
 
+TEST(NegativeSampler, ToTheCpuIsTheSameSampler) {
+  const Interactions x = random_data(50, 80, 3);
+  const NegativeSampler s = NegativeSampler::popularity(index_of(x), item_counts(x), 0.75);
+  const NegativeSampler same = s.to(Device::cpu());
+  EXPECT_TRUE(same.device().is_cpu());
+  const Tensor users = Tensor::arange(50);
+  EXPECT_EQ(same.sample(users, 3, 4, 5).to_vector<int64_t>(), s.sample(users, 3, 4, 5).to_vector<int64_t>());
+  // A CPU sampler takes CPU ids only (the message says where they must be).
+  if (!cuda::built_with_cuda())
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { (void)s.to(Device::cuda(0)); }), "has no CUDA backend");
+}
+
+// Zipf-like counts (item i seen about 1000 / (i + 1) times), a few items never seen, and users
+// from empty to holding nearly every item, so all three draw paths run: the uniform rank search,
+// alias tries, and the exact complement walk (heavy users, and max_attempts 0).
+Interactions skewed_data(int64_t U, int64_t I, uint64_t seed, Tensor& counts) {
+  Generator gen(seed);
+  std::vector<int64_t> users, items, c(static_cast<size_t>(I), 0);
+  for (int64_t i = 0; i < I; ++i) c[static_cast<size_t>(i)] = i % 17 == 16 ? 0 : 1000 / (i + 1) + 1;
+  for (int64_t u = 0; u < U; ++u) {
+    // 0: empty, 1-2: light, 3: heavy (never items 3 mod 7), 4: all but items 5 mod 97.
+    const int64_t kind = u % 5;
+    for (int64_t i = 0; i < I; ++i) {
+      const uint64_t roll = gen.next_below(1000);
+      const bool take = kind == 1 || kind == 2 ? roll < 20 : kind == 3 ? roll < 800 && i % 7 != 3 : kind == 4 ? i % 97 != 5 : false;
+      if (take) {
+        users.push_back(u);
+        items.push_back(i);
+      }
+    }
+  }
+  counts = Tensor::from_vector(c);
+  return Interactions::from_vectors(users, items, U, I);
+}
+
+TEST(NegativeSamplerCuda, MatchesCpuBitForBit) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Device gpu = testing::gpu();
+  const uint64_t fresh = testing::fresh_seed();
+  Generator gen(fresh);
+  for (const int64_t num_items : {int64_t{40}, int64_t{3000}}) {
+    Tensor counts;
+    const Interactions x = skewed_data(120, num_items, fresh, counts);
+    const auto index = index_of(x);
+    std::vector<NegativeSampler> samplers{NegativeSampler::uniform(index)};
+    for (const int attempts : {0, 1, NegativeSampler::kDefaultMaxAttempts})
+      for (const double alpha : {0.0, 0.75, 1.0}) samplers.push_back(NegativeSampler::popularity(index, counts, alpha, attempts));
+    // Every user can draw under every sampler: each leaves out items of non-zero weight.
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 5000; ++i) ids.push_back(static_cast<int64_t>(gen.next_below(120)));
+    const Tensor users = Tensor::from_vector(ids);
+    const Tensor keys = testing::random_ids({5000}, int64_t{1} << 40, gen);
+    for (size_t which = 0; which < samplers.size(); ++which) {
+      SCOPED_TRACE(::testing::Message() << "fresh seed " << fresh << ", " << num_items << " items, sampler " << which);
+      const NegativeSampler& cpu = samplers[which];
+      const NegativeSampler dev = cpu.to(gpu);
+      ASSERT_TRUE(dev.device().is_cuda());
+      const uint64_t stream = gen.next_u32();
+      for (const int64_t k : {int64_t{1}, int64_t{4}, int64_t{0}}) {
+        const Tensor reference = cpu.sample(users, k, fresh, stream);
+        const Tensor on_gpu = dev.sample(users, k, fresh, stream);
+        EXPECT_TRUE(on_gpu.is_cuda());
+        EXPECT_EQ(on_gpu.shape(), reference.shape());
+        EXPECT_EQ(on_gpu.to(Device::cpu()).to_vector<int64_t>(), reference.to_vector<int64_t>()) << "k " << k;
+        // Keyed, with users and keys already on the device.
+        EXPECT_EQ(dev.sample(users.to(gpu), k, fresh, stream, keys.to(gpu)).to(Device::cpu()).to_vector<int64_t>(),
+                  cpu.sample(users, k, fresh, stream, keys).to_vector<int64_t>());
+      }
+    }
+  }
+}
+
+TEST(NegativeSamplerCuda, RejectsBadInputsWithTheCpuMessages) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Device gpu = testing::gpu();
+  const Interactions x = Interactions::from_vectors({0, 0, 1, 1, 1}, {0, 1, 0, 1, 2}, 3, 3);
+  const auto index = index_of(x);
+  const NegativeSampler uniform = NegativeSampler::uniform(index).to(gpu);
+  const NegativeSampler pop = NegativeSampler::popularity(index, Tensor::from_vector<int64_t>({4, 2, 0}), 0.5).to(gpu);
+  for (const Device on : {Device::cpu(), gpu}) {
+    auto ids = [&](std::vector<int64_t> v) { return Tensor::from_vector(v).to(on); };
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { uniform.sample(ids({2, 0, 1, 5}), 1, 1, 1); }),
+                       "user 1 has no negative to draw: all 3 items are positives");
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { uniform.sample(ids({2, 7, 1}), 1, 1, 1); }),
+                       "user id 7 at position 1 is outside [0, 3)");
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { pop.sample(ids({2, 0}), 1, 1, 1); }),
+                       "user 0 has no negative to draw: every item of non-zero popularity weight is a positive");
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { uniform.sample(ids({0, 2}), 2, 0, 0, ids({3, -4})); }),
+                       "key -4 at position 1 is negative or too large");
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { uniform.sample(Tensor::from_vector<int32_t>({0}).to(on), 1, 0, 0); }),
+                       "users must be a 1-D i64 tensor on the CPU or the sampler's device");
+    // Good inputs after bad ones still sample, on the device.
+    EXPECT_EQ(uniform.sample(ids({0, 0}), 3, 1, 1).to(Device::cpu()).to_vector<int64_t>(),
+              (std::vector<int64_t>{2, 2, 2, 2, 2, 2}));
+  }
+  EXPECT_EQ(uniform.sample(Tensor::from_vector<int64_t>({}), 3, 1, 1).shape(), (Shape{0, 3}));
+}
+
 }  // namespace
 }  // namespace aisle::data

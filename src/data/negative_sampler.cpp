@@ -1,30 +1,26 @@
+// NegativeSampler: tables, checks, dispatch, and the CPU sampler (the reference). CUDA twin:
+// cuda/negative_sample.cu; both draw with src/data/negative_draw.hpp.
 #include "aisle/data/negative_sampler.hpp"
 
 #include <algorithm>
 #include <cmath>
 
+#include "cuda/negative_sample.hpp"
+#include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
-#include "src/data/counter_rng.hpp"
+#include "src/data/negative_draw.hpp"
 
 namespace aisle::data {
 
 namespace {
 
-// Each output slot owns 256 Philox blocks (1024 words): room for max_attempts alias draws of one
-// block each plus the exact fallback, so slots never share random numbers.
-constexpr int kSlotBlockBits = 8;
-constexpr int kMaxAttempts = 200;
-constexpr uint64_t kMaxSlot = uint64_t{1} << (64 - kSlotBlockBits);
-// Below this share of the mass left to draw from, rejection would average > 8 tries: go exact.
-constexpr double kMinRejectionShare = 1.0 / 8.0;
-
-detail::CounterRng slot_rng(uint64_t seed, uint64_t stream, uint64_t slot) {
-  return detail::CounterRng(seed, stream, slot << kSlotBlockBits);
-}
-
-void check_ids(const char* op, const char* name, const Tensor& t) {
-  AISLE_CHECK(t.defined() && t.dim() == 1 && t.dtype() == DType::i64 && !t.is_cuda(), op, ": ", name,
-              " must be a 1-D i64 CPU tensor, got ", t.defined() ? t.describe() : std::string("an undefined tensor"));
+// On a CUDA sampler ids may sit on the CPU or on its device.
+void check_ids(const char* op, const char* name, const Tensor& t, Device sampler) {
+  const bool placed = !t.defined() || !t.is_cuda() || (sampler.is_cuda() && t.device() == sampler);
+  AISLE_CHECK(t.defined() && t.dim() == 1 && t.dtype() == DType::i64 && placed, op, ": ", name,
+              sampler.is_cuda() ? " must be a 1-D i64 tensor on the CPU or the sampler's device, got "
+                                : " must be a 1-D i64 CPU tensor, got ",
+              t.defined() ? t.describe() : std::string("an undefined tensor"));
 }
 
 // Vose's alias method: O(1) draws from arbitrary weights. Serial, so the table is deterministic.
@@ -83,8 +79,8 @@ NegativeSampler NegativeSampler::popularity(std::shared_ptr<const UserItemIndex>
               ": item_counts must be a 1-D CPU tensor of num_items = ", n_items, " entries, got ",
               counts.defined() ? counts.describe() : std::string("an undefined tensor"));
   AISLE_CHECK(std::isfinite(alpha) && alpha >= 0, op, ": alpha must be finite and non-negative, got ", alpha);
-  AISLE_CHECK(max_attempts >= 0 && max_attempts <= kMaxAttempts, op, ": max_attempts must be in [0, ",
-              kMaxAttempts, "], got ", max_attempts);
+  AISLE_CHECK(max_attempts >= 0 && max_attempts <= detail::kNegativeMaxAttempts, op,
+              ": max_attempts must be in [0, ", detail::kNegativeMaxAttempts, "], got ", max_attempts);
   s.max_attempts_ = max_attempts;
   const std::vector<double> c = counts.to_doubles();
   s.weights_.resize(c.size());
@@ -121,12 +117,8 @@ NegativeSampler NegativeSampler::popularity(std::shared_ptr<const UserItemIndex>
   return s;
 }
 
-bool NegativeSampler::is_positive(int64_t user, int64_t item) const {
-  return std::binary_search(positives_->begin(user), positives_->end(user), item);
-}
-
 void NegativeSampler::check_users(const Tensor& users, const char* op) const {
-  check_ids(op, "users", users);
+  check_ids(op, "users", users, Device::cpu());
   const int64_t* u = users.data<int64_t>();
   for (int64_t r = 0; r < users.numel(); ++r) {
     AISLE_CHECK(u[r] >= 0 && u[r] < num_users(), op, ": user id ", u[r], " at position ", r,
@@ -141,77 +133,71 @@ void NegativeSampler::check_users(const Tensor& users, const char* op) const {
 }
 
 int64_t NegativeSampler::draw(int64_t user, uint64_t seed, uint64_t stream, uint64_t slot) const {
-  return is_popularity() ? draw_popular(user, seed, stream, slot) : draw_uniform(user, seed, stream, slot);
+  return detail::draw_negative(host_tables(), user, seed, stream, slot);
 }
 
-int64_t NegativeSampler::draw_uniform(int64_t user, uint64_t seed, uint64_t stream, uint64_t slot) const {
-  const int64_t* pos = positives_->begin(user);
-  const int64_t degree = positives_->degree(user);
-  auto rng = slot_rng(seed, stream, slot);
-  const int64_t rank = static_cast<int64_t>(rng.below(static_cast<uint64_t>(num_items() - degree)));
-  // The rank-th non-positive is rank + j, where j counts the positives p_j with p_j - j <= rank
-  // (p_j - j, the non-positives below p_j, is non-decreasing in j).
-  int64_t lo = 0, hi = degree;
-  while (lo < hi) {
-    const int64_t mid = (lo + hi) / 2;
-    if (pos[mid] - mid <= rank) lo = mid + 1;
-    else hi = mid;
+detail::NegativeTables NegativeSampler::host_tables() const {
+  detail::NegativeTables t;
+  t.offsets = positives_->offsets().data();
+  t.items = positives_->items().data();
+  t.num_items = num_items();
+  if (is_popularity()) {
+    t.weights = weights_.data();
+    t.prefix = prefix_.data();
+    t.alias_prob = alias_prob_.data();
+    t.alias = alias_.data();
+    t.free_share = free_share_.data();
   }
-  return rank + lo;
+  t.max_attempts = max_attempts_;
+  return t;
 }
 
-int64_t NegativeSampler::draw_popular(int64_t user, uint64_t seed, uint64_t stream, uint64_t slot) const {
-  auto rng = slot_rng(seed, stream, slot);
-  if (free_share_[static_cast<size_t>(user)] >= kMinRejectionShare) {
-    const uint64_t n = static_cast<uint64_t>(num_items());
-    for (int a = 0; a < max_attempts_; ++a) {
-      const int64_t column = static_cast<int64_t>(rng.below(n));
-      const double coin = rng.unit();
-      const int64_t item = coin < alias_prob_[static_cast<size_t>(column)] ? column : alias_[static_cast<size_t>(column)];
-      if (weights_[static_cast<size_t>(item)] > 0 && !is_positive(user, item)) return item;
-    }
+// Copies of the tables on one GPU, and the view of them the kernels take.
+struct NegativeSampler::DeviceTables {
+  Tensor offsets, items, weights, prefix, alias_prob, alias, free_share;
+  detail::NegativeTables view;
+};
+
+NegativeSampler NegativeSampler::to(Device device) const {
+  if (device == device_) return *this;
+  NegativeSampler out = *this;
+  out.device_ = device;
+  out.device_tables_.reset();
+  if (!device.is_cuda()) return out;
+  AISLE_CUDA_ONLY("NegativeSampler::to", (void)0);
+  auto d = std::make_shared<DeviceTables>();
+  d->offsets = Tensor::from_vector(positives_->offsets(), device);
+  // An empty vector's data() may be null; a one-element tensor keeps every pointer valid.
+  d->items = Tensor::from_vector(positives_->items().empty() ? std::vector<int64_t>{0} : positives_->items(), device);
+  d->view = host_tables();
+  d->view.offsets = d->offsets.data<int64_t>();
+  d->view.items = d->items.data<int64_t>();
+  if (is_popularity()) {
+    d->weights = Tensor::from_vector(weights_, device);
+    d->prefix = Tensor::from_vector(prefix_, device);
+    d->alias_prob = Tensor::from_vector(alias_prob_, device);
+    d->alias = Tensor::from_vector(alias_, device);
+    d->free_share = Tensor::from_vector(free_share_, device);
+    d->view.weights = d->weights.data<double>();
+    d->view.prefix = d->prefix.data<double>();
+    d->view.alias_prob = d->alias_prob.data<double>();
+    d->view.alias = d->alias.data<int64_t>();
+    d->view.free_share = d->free_share.data<double>();
   }
-  // Conditioned on every attempt failing, the exact draw keeps the output distribution exact.
-  return draw_complement(user, rng.unit());
+  out.device_tables_ = std::move(d);
+  return out;
 }
 
-int64_t NegativeSampler::draw_complement(int64_t user, double unit) const {
-  const int64_t* pos = positives_->begin(user);
-  const int64_t degree = positives_->degree(user);
-  const int64_t n = num_items();
-  // Gap g is [g == 0 ? 0 : pos[g-1] + 1, g == degree ? n : pos[g]).
-  auto gap = [&](int64_t g, int64_t& lo, int64_t& hi) {
-    lo = g == 0 ? 0 : pos[g - 1] + 1;
-    hi = g == degree ? n : pos[g];
-  };
-  double mass = 0;
-  int64_t lo = 0, hi = 0;
-  for (int64_t g = 0; g <= degree; ++g) {
-    gap(g, lo, hi);
-    if (lo < hi) mass += prefix_[static_cast<size_t>(hi)] - prefix_[static_cast<size_t>(lo)];
-  }
-  double x = unit * mass;
-  int64_t last = -1;  // the last drawable item seen, for rounding at the very end
-  for (int64_t g = 0; g <= degree; ++g) {
-    gap(g, lo, hi);
-    if (lo >= hi) continue;
-    const double gap_mass = prefix_[static_cast<size_t>(hi)] - prefix_[static_cast<size_t>(lo)];
-    if (gap_mass <= 0) continue;
-    if (x < gap_mass) {
-      // The first item whose inclusive prefix exceeds the target; clamp against rounding.
-      const double target = prefix_[static_cast<size_t>(lo)] + x;
-      const double* first = prefix_.data() + lo + 1;
-      int64_t item = std::upper_bound(first, prefix_.data() + hi + 1, target) - prefix_.data() - 1;
-      item = std::min(item, hi - 1);
-      while (weights_[static_cast<size_t>(item)] <= 0 && item > lo) --item;
-      while (weights_[static_cast<size_t>(item)] <= 0) ++item;
-      return item;
-    }
-    x -= gap_mass;
-    last = hi - 1;
-    while (weights_[static_cast<size_t>(last)] <= 0) --last;
-  }
-  return last;
+void NegativeSampler::check_keys(const Tensor& keys, int64_t n, int64_t k, const char* op) const {
+  check_ids(op, "keys", keys, device_);
+  AISLE_CHECK(keys.numel() == n, op, ": keys ", keys.describe(), " must have one entry per user (", n, ")");
+  const uint64_t slots_per_key = static_cast<uint64_t>(std::max<int64_t>(k, 1));
+  const std::vector<int64_t> key = keys.to(Device::cpu()).to_vector<int64_t>();
+  for (int64_t r = 0; r < n; ++r)
+    AISLE_CHECK(key[static_cast<size_t>(r)] >= 0 &&
+                    static_cast<uint64_t>(key[static_cast<size_t>(r)]) < detail::kNegativeMaxSlot / slots_per_key,
+                op, ": key ", key[static_cast<size_t>(r)], " at position ", r,
+                " is negative or too large (keys * k must stay below 2^56)");
 }
 
 Tensor NegativeSampler::sample(const Tensor& users, int64_t k, Generator& gen) const {
@@ -222,27 +208,41 @@ Tensor NegativeSampler::sample(const Tensor& users, int64_t k, uint64_t seed, ui
                                const Tensor& keys) const {
   const char* op = "NegativeSampler::sample";
   AISLE_CHECK(k >= 0, op, ": k must be non-negative, got ", k);
-  check_users(users, op);
+  check_ids(op, "users", users, device_);
   const int64_t n = users.numel();
-  const int64_t* key = nullptr;
   if (keys.defined()) {
-    check_ids(op, "keys", keys);
+    check_ids(op, "keys", keys, device_);
     AISLE_CHECK(keys.numel() == n, op, ": keys ", keys.describe(), " must have one entry per user (", n, ")");
-    key = keys.data<int64_t>();
   }
   const uint64_t slots_per_key = static_cast<uint64_t>(std::max<int64_t>(k, 1));
-  for (int64_t r = 0; r < n; ++r) {
-    const int64_t kr = key ? key[r] : r;
-    AISLE_CHECK(kr >= 0 && static_cast<uint64_t>(kr) < kMaxSlot / slots_per_key, op, ": key ", kr,
-                " at position ", r, " is negative or too large (keys * k must stay below 2^56)");
+  AISLE_CHECK(keys.defined() || n == 0 || static_cast<uint64_t>(n - 1) < detail::kNegativeMaxSlot / slots_per_key, op,
+              ": ", n, " users * k must stay below 2^56 (pass keys)");
+  if (device_.is_cuda()) {
+    AISLE_CUDA_ONLY(op, {
+      const Tensor dev_users = users.to(device_);
+      const Tensor dev_keys = keys.defined() ? keys.to(device_) : Tensor();
+      const detail::NegativeTables& t = device_tables_->view;
+      if (!cuda::negative_inputs_valid(t, num_users(), dev_users, dev_keys, k)) {
+        // The host checks find and name the first bad position, as on the CPU.
+        check_users(users.to(Device::cpu()), op);
+        if (keys.defined()) check_keys(keys, n, k, op);
+        AISLE_FAIL(op, ": the device rejected the users or keys but the host checks found nothing wrong");
+      }
+      return cuda::negative_sample(t, dev_users, dev_keys, k, seed, stream);
+    });
   }
+  check_users(users, op);
+  if (keys.defined()) check_keys(keys, n, k, op);
   Tensor out = Tensor::empty({n, k}, DType::i64);
   int64_t* po = out.data<int64_t>();
   const int64_t* pu = users.data<int64_t>();
-  cpu::parallel_for(n, std::max<int64_t>(1, 2048 / slots_per_key), [&](int64_t r0, int64_t r1) {
+  const int64_t* key = keys.defined() ? keys.data<int64_t>() : nullptr;
+  const detail::NegativeTables t = host_tables();
+  cpu::parallel_for(n, std::max<int64_t>(1, 2048 / static_cast<int64_t>(slots_per_key)), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const uint64_t base = static_cast<uint64_t>(key ? key[r] : r) * static_cast<uint64_t>(k);
-      for (int64_t j = 0; j < k; ++j) po[r * k + j] = draw(pu[r], seed, stream, base + static_cast<uint64_t>(j));
+      for (int64_t j = 0; j < k; ++j)
+        po[r * k + j] = detail::draw_negative(t, pu[r], seed, stream, base + static_cast<uint64_t>(j));
     }
   });
   return out;

@@ -7,6 +7,10 @@
 #include "aisle/tensor/random.hpp"
 #include "aisle/tensor/tensor.hpp"
 
+namespace aisle::detail {
+struct NegativeTables;
+}
+
 namespace aisle::data {
 
 // Interaction rows per item (i64 [num_items]): the counts popularity sampling raises to alpha.
@@ -35,6 +39,10 @@ Tensor item_counts(const Interactions& x);
 // keys = batch.rows and stream = sampler_stream(SamplerPurpose::negatives, e); then every rank
 // of a sharded run draws exactly the negatives the single process draws, and a resumed run
 // redraws epoch e's. sample() is const and thread-safe.
+//
+// Devices: to(cuda) copies the tables to a GPU; that sampler draws there (one thread per output
+// slot, the same draw code as the CPU, src/data/negative_draw.hpp), takes users and keys on the
+// CPU or on its device, returns negatives on its device, and matches the CPU sampler bit for bit.
 class NegativeSampler {
  public:
   static constexpr int kDefaultMaxAttempts = 32;
@@ -45,13 +53,19 @@ class NegativeSampler {
   static NegativeSampler popularity(std::shared_ptr<const UserItemIndex> positives, const Tensor& item_counts,
                                     double alpha = 0.75, int max_attempts = kDefaultMaxAttempts);
 
-  // k negatives for each user (i64 [n] CPU) -> i64 [n, k]. The Generator overload takes one stream.
+  // The same sampler with copies of its tables on `device`; it keeps its host tables (for draw()).
+  NegativeSampler to(Device device) const;
+  Device device() const { return device_; }
+
+  // k negatives for each user (i64 [n]) -> i64 [n, k] on device(). The Generator overload takes
+  // one stream. A bad user or key throws the same message on either device.
   Tensor sample(const Tensor& users, int64_t k, Generator& gen) const;
   // keys (optional, i64 [n], non-negative): row r draws slots keys[r] * k + j (default: r).
   Tensor sample(const Tensor& users, int64_t k, uint64_t seed, uint64_t stream, const Tensor& keys = {}) const;
 
   // For samplers built on this one (sequences): validates users (i64 [n] CPU) first, then
-  // draw() is unchecked and safe inside cpu::parallel_for. Slots must be < 2^56.
+  // draw() (on the host tables, whatever device()) is unchecked and safe inside
+  // cpu::parallel_for. Slots must be < 2^56.
   void check_users(const Tensor& users, const char* op) const;
   int64_t draw(int64_t user, uint64_t seed, uint64_t stream, uint64_t slot) const;
 
@@ -61,11 +75,11 @@ class NegativeSampler {
   const UserItemIndex& positives() const { return *positives_; }
 
  private:
+  struct DeviceTables;  // the tables' copies on a GPU (negative_sampler.cpp)
+
   explicit NegativeSampler(std::shared_ptr<const UserItemIndex> positives);
-  bool is_positive(int64_t user, int64_t item) const;
-  int64_t draw_uniform(int64_t user, uint64_t seed, uint64_t stream, uint64_t slot) const;
-  int64_t draw_popular(int64_t user, uint64_t seed, uint64_t stream, uint64_t slot) const;
-  int64_t draw_complement(int64_t user, double unit) const;
+  detail::NegativeTables host_tables() const;
+  void check_keys(const Tensor& keys, int64_t n, int64_t k, const char* op) const;
 
   std::shared_ptr<const UserItemIndex> positives_;
   int max_attempts_ = kDefaultMaxAttempts;
@@ -74,6 +88,8 @@ class NegativeSampler {
   std::vector<double> weights_, prefix_, alias_prob_;
   std::vector<int64_t> alias_;
   std::vector<double> free_share_;
+  Device device_ = Device::cpu();
+  std::shared_ptr<const DeviceTables> device_tables_;
 };
 
 }  // namespace aisle::data

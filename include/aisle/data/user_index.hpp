@@ -20,6 +20,9 @@ class UserItemIndex {
   const int64_t* end(int64_t user) const { return items_.data() + offsets_[static_cast<size_t>(user) + 1]; }
   int64_t degree(int64_t user) const { return offsets_[static_cast<size_t>(user) + 1] - offsets_[static_cast<size_t>(user)]; }
   bool contains(int64_t user, int64_t item) const;
+  // The CSR behind begin()/end(): offsets [num_users + 1] into items (for copies to a device).
+  const std::vector<int64_t>& offsets() const { return offsets_; }
+  const std::vector<int64_t>& items() const { return items_; }
 
  private:
   std::vector<int64_t> offsets_{0};

@@ -68,6 +68,9 @@ void BprMf::setup(const train::TrainingData& data, const train::ModelContext& ct
         data::NegativeSampler::popularity(data.train_index, data::item_counts(train_), config_.popularity_alpha));
   else
     negatives_.emplace(data::NegativeSampler::uniform(data.train_index));
+  // One process on a GPU draws there: the same negatives as the host would, without a host draw
+  // and copy per step. (Ranks of a distributed run route their ids on the host.)
+  if (device_.is_cuda() && !distributed()) negatives_.emplace(negatives_->to(device_));
 }
 
 void BprMf::check_ready(const char* what) const {

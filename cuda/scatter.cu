@@ -2,6 +2,8 @@
 // Duplicate indices are summed deterministically: a stable radix sort of (index, position) pairs
 // groups equal indices with positions ascending, then one block per run sums its rows in that
 // order. No float atomics, so results are identical run to run and match the CPU bit for bit.
+// The one exception is scatter_add_atomic, which runs only when deterministic mode is off
+// (aisle/core/determinism.hpp): no sort, one atomicAdd per element, any summation order.
 #include <climits>
 
 #include <cub/device/device_radix_sort.cuh>
@@ -39,6 +41,22 @@ __global__ void widen_and_check_kernel(const I* index, int64_t* keys, int64_t* p
     if (bound >= 0 && (r < 0 || r >= bound)) report_bad_index(bad, r);
     keys[i] = r;
     positions[i] = i;
+  }
+}
+
+// One thread per element of src; consecutive threads add consecutive elements of a row, so the
+// atomics of one id land on one row's contiguous words.
+template <class T, class I>
+__global__ void scatter_add_atomic_kernel(const T* src, const I* index, int64_t n, int64_t row, int64_t bound, T* out,
+                                          int64_t* bad) {
+  AISLE_GRID_STRIDE(e, n * row) {
+    const int64_t i = e / row;
+    const int64_t r = static_cast<int64_t>(index[i]);
+    if (r < 0 || r >= bound) {
+      if (e % row == 0) report_bad_index(bad, r);
+      continue;
+    }
+    atomicAdd(out + r * row + (e - i * row), src[e]);
   }
 }
 
@@ -174,6 +192,21 @@ void scatter_add(const Tensor& src, const Tensor& index, const Tensor& out, int6
         true, bound);
     check_launch("scatter_add");
   });
+}
+
+void scatter_add_atomic(const Tensor& src, const Tensor& index, const Tensor& out, int64_t row_elems) {
+  const int64_t n = index.numel(), bound = out.size(0);
+  const int dev = src.device().index;
+  detail::dispatch_float(src.dtype(), "scatter_add", [&](auto ftag) {
+    using T = decltype(ftag);
+    detail::dispatch_index(index.dtype(), "scatter_add", [&](auto itag) {
+      using I = decltype(itag);
+      scatter_add_atomic_kernel<T, I><<<grid_for(n * row_elems), kThreads, 0, stream_of(src)>>>(
+          src.data<T>(), index.data<I>(), n, row_elems, bound, out.data<T>(), index_error_slot(dev));
+    });
+  });
+  check_launch("scatter_add");
+  raise_index_error(dev, "scatter_add", bound);
 }
 
 ops::SparseRows coalesce_rows(const Tensor& indices, const Tensor& rows, int64_t row_elems) {

@@ -7,6 +7,9 @@ void gather_rows(const Tensor& src, const Tensor& index, const Tensor& out, int6
 // Sorts (index, position) pairs and sums each run of equal indices in position order.
 // scatter: writes sums into out rows (out pre-zeroed, [dim_size, row]); returns nothing.
 void scatter_add(const Tensor& src, const Tensor& index, const Tensor& out, int64_t row_elems);
+// The same with one atomicAdd per element: no sort, summation order not fixed (deterministic
+// mode off only).
+void scatter_add_atomic(const Tensor& src, const Tensor& index, const Tensor& out, int64_t row_elems);
 ops::SparseRows coalesce_rows(const Tensor& indices, const Tensor& rows, int64_t row_elems);
 void segment_sum(const Tensor& src, const Tensor& offsets, const Tensor& out, int64_t row_elems);
 void segment_sum_backward(const Tensor& dy, const Tensor& offsets, const Tensor& out, int64_t row_elems);

@@ -107,5 +107,75 @@ TEST(ScatterCuda, MatchesCpuBitForBit) {
   EXPECT_NO_THROW(ops::gather_rows(table.to(testing::gpu()), Tensor::from_vector<int64_t>({0, 499}).to(testing::gpu())));
 }
 
+TEST(Determinism, GuardSetsAndRestoresTheMode) {
+  ASSERT_TRUE(deterministic());  // the default
+  {
+    const DeterministicGuard off(false);
+    EXPECT_FALSE(deterministic());
+    {
+      const DeterministicGuard on(true);
+      EXPECT_TRUE(deterministic());
+    }
+    EXPECT_FALSE(deterministic());
+  }
+  EXPECT_TRUE(deterministic());
+}
+
+// Skewed ids: about half the rows go to id 0, so duplicates pile up on one destination row.
+Tensor skewed_ids(int64_t n, int64_t bound, Generator& gen, DType dtype) {
+  std::vector<int64_t> ids(static_cast<size_t>(n));
+  for (int64_t& id : ids) id = gen.next_below(2) == 0 ? 0 : static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(bound)));
+  return Tensor::from_vector(ids).to(dtype);
+}
+
+TEST(Scatter, TheCpuSumsInOrderWhateverTheMode) {
+  Generator gen(31);
+  const Tensor src = random_tensor({3000, 4, 5}, gen, DType::f32);
+  const Tensor ids = skewed_ids(3000, 70, gen, DType::i64);
+  const Tensor in_order = ops::scatter_add(src, ids, 70);
+  // The documented order, summed here by hand: row r gets its contributions in id order.
+  std::vector<float> expected(70 * 20, 0.0f);
+  const std::vector<float> s = src.to_vector<float>();
+  const std::vector<int64_t> id = ids.to_vector<int64_t>();
+  for (size_t i = 0; i < id.size(); ++i)
+    for (size_t c = 0; c < 20; ++c) expected[static_cast<size_t>(id[i]) * 20 + c] += s[i * 20 + c];
+  EXPECT_EQ(in_order.to_vector<float>(), expected);
+  const DeterministicGuard off(false);
+  EXPECT_EQ(ops::scatter_add(src, ids, 70).to_vector<float>(), expected);
+}
+
+TEST(ScatterCuda, AtomicScatterAddMatchesCpuUpToSummationOrder) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Device gpu = testing::gpu();
+  const uint64_t fresh = testing::fresh_seed();
+  Generator gen(fresh);
+  const DeterministicGuard off(false);
+  for (const DType dtype : {DType::f32, DType::f64})
+    for (const DType index : {DType::i32, DType::i64})
+      for (const Shape& shape : {Shape{5000, 64}, Shape{5000, 3, 7}, Shape{1, 1}, Shape{20000}}) {
+        SCOPED_TRACE(::testing::Message() << "fresh seed " << fresh << ", " << dtype_name(dtype) << ", "
+                                          << dtype_name(index) << ", " << shape[0] << " rows");
+        const Tensor src = random_tensor(shape, gen, dtype);
+        const Tensor ids = skewed_ids(shape[0], 300, gen, index);
+        const Tensor cpu = ops::scatter_add(src, ids, 300);
+        const Tensor atomic = ops::scatter_add(src.to(gpu), ids.to(gpu), 300);
+        EXPECT_TRUE(atomic.is_cuda());
+        EXPECT_EQ(atomic.shape(), cpu.shape());
+        // Id 0 sums about half the rows: a few ulps of that many terms.
+        EXPECT_TRUE(all_close(atomic, cpu, dtype == DType::f32 ? 1e-4 : 1e-12, dtype == DType::f32 ? 1e-4 : 1e-12));
+        // Deterministic again: bit for bit.
+        const DeterministicGuard on(true);
+        EXPECT_TRUE(all_close(ops::scatter_add(src.to(gpu), ids.to(gpu), 300), cpu, 0, 0));
+      }
+  // Out-of-range ids are named on the atomic path too, and the flag is cleared after.
+  const Tensor src = Tensor::ones({3, 2}, DType::f32, gpu);
+  EXPECT_MESSAGE_HAS(testing::error_message([&] {
+                       ops::scatter_add(src, Tensor::from_vector<int64_t>({0, 9, 1}).to(gpu), 4);
+                     }),
+                     "index 9");
+  EXPECT_EQ(ops::scatter_add(src, Tensor::from_vector<int64_t>({0, 3, 0}).to(gpu), 4).to(Device::cpu()).to_vector<float>(),
+            (std::vector<float>{2, 2, 0, 0, 0, 0, 1, 1}));
+}
+
 }  // namespace
 }  // namespace aisle

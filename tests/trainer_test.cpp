@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "aisle/core/determinism.hpp"
 #include "aisle/io/artifact_reader.hpp"
 #include "aisle/serve/artifact.hpp"
 #include "aisle/train/checkpoint.hpp"
@@ -55,6 +56,27 @@ std::vector<float> weights_of(const fs::path& checkpoint, const std::string& nam
 }
 
 const std::string kBpr = "  type: bpr\n  factors: 8\ntrain:\n  epochs: 3\n  batch_size: 512\n";
+
+// train.deterministic: false is logged, scoped to the run, and changes nothing on the CPU (whose
+// kernels always sum in order): the same losses as the default.
+TEST(Trainer, NonDeterministicModeIsLoggedScopedAndCpuExact) {
+  testing::TempDir tmp;
+  auto losses = [&](const std::string& run, bool on) {
+    const auto r = load(shop_recipe(kBpr), {std::string("train.deterministic=") + (on ? "true" : "false"),
+                                            "export.dir=" + (tmp / (run + "_artifact")).string()});
+    EXPECT_EQ(train(r, quiet(tmp / run)).status, "completed");
+    EXPECT_TRUE(deterministic()) << "the run's mode leaked out of train()";
+    std::vector<double> out;
+    for (const json& e : events(tmp / run)) {
+      if (e["event"] == "start") EXPECT_EQ(e["deterministic"].get<bool>(), on);
+      if (e["event"] == "epoch") out.push_back(e["loss"].get<double>());
+    }
+    return out;
+  };
+  const std::vector<double> fast = losses("fast", false), exact = losses("exact", true);
+  ASSERT_EQ(fast.size(), 3u);
+  EXPECT_EQ(fast, exact);
+}
 
 TEST(Trainer, WritesRunDirectoryWithRecipeMetricsSummaryAndCheckpoints) {
   testing::TempDir tmp;

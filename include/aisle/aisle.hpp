@@ -2,6 +2,7 @@
 // Everything a model author needs: tensors, devices, the op catalogue, autograd, optimizers, modules.
 
 #include "aisle/config.hpp"
+#include "aisle/core/determinism.hpp"
 #include "aisle/core/device.hpp"
 #include "aisle/core/dtype.hpp"
 #include "aisle/core/error.hpp"

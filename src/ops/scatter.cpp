@@ -5,6 +5,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "aisle/core/determinism.hpp"
 #include "cuda/scatter.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/dispatch.hpp"
@@ -79,7 +80,8 @@ Tensor scatter_add(const Tensor& src, const Tensor& index, int64_t dim_size) {
   const int64_t n = index.numel();
   if (n == 0) return out;
   if (src.is_cuda()) {
-    AISLE_CUDA_ONLY("scatter_add", cuda::scatter_add(src, index, out, row));
+    if (deterministic()) AISLE_CUDA_ONLY("scatter_add", cuda::scatter_add(src, index, out, row));
+    else AISLE_CUDA_ONLY("scatter_add", cuda::scatter_add_atomic(src, index, out, row));
     return out;
   }
   detail::check_index_range_host("scatter_add", index, dim_size);

@@ -67,6 +67,9 @@ void add_train_keys(recipe::Schema& s) {
   s.add("train.keep_checkpoints", Kind::integer).with_default("2").at_least(1);
   s.add("train.log_every", Kind::number).with_default("10").at_least(0)
       .help("seconds between plain progress lines when stderr is not a terminal");
+  s.add("train.deterministic", Kind::boolean).with_default("true")
+      .help("GPU runs reproduce bit for bit; false lets dense gradients of lookups add with atomics "
+            "(faster, last bits vary run to run); the CPU is always deterministic");
 }
 
 void add_eval_keys(recipe::Schema& s) {

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "aisle/config.hpp"
+#include "aisle/core/determinism.hpp"
 #include "aisle/device/cuda.hpp"
 #include "aisle/dist/communicator.hpp"
 #include "aisle/train/checkpoint.hpp"
@@ -144,6 +145,7 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
   TrainResult result;
   // Everything the recipe alone can get wrong fails before the run directory is touched.
   const Device device = resolve_device(r.string("device"));
+  const DeterministicGuard determinism(r.boolean("train.deterministic"));
   const std::string type = r.string("model.type");
   std::unique_ptr<Model> model = create_model(type);
   model->configure(r);
@@ -229,6 +231,7 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
                         {"items", td.num_items},
                         {"ranks", comm->world_size()},
                         {"dist_backend", comm->backend()},
+                        {"deterministic", deterministic()},
                         {"version", AISLE_VERSION}});
   }
 

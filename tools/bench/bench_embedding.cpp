@@ -6,6 +6,7 @@
 // the steps of aisle/ops/embedding_update.hpp, which must at least read dy, ids and offsets and
 // read and write every touched row of the table and of its optimizer state once. `_bf16` runs take
 // a bf16 table (f32 compute and state; the steps round stochastically): table bytes count 2 each.
+// `embedding_bag_bwd_dense[_atomic]` reduce the backward into a dense gradient table (see below).
 #include <unordered_set>
 
 #include "bench_common.hpp"
@@ -55,6 +56,23 @@ void bag_backward(benchmark::State& state, Device dev, DType) {
     sync(dev);
   }
   report_rates(state, 0, 4.0 * b.dim * (b.ids_n + b.bags) + 8.0 * (b.ids_n + b.bags + 1), dev);
+}
+
+// The backward into a dense gradient table (what a dense optimizer over a lookup takes):
+// embedding_bag_backward then scatter_add into [rows, D], sorted and summed in order
+// (deterministic, the default) or, `_atomic` (CUDA only), with atomics (train.deterministic: false).
+// At least: dy read, the gradient rows written and read back, and the dense table zeroed.
+void bag_backward_dense(benchmark::State& state, Device dev, bool atomic) {
+  const Batch b = make_batch(dev, state.range(0), state.range(1), state.range(2));
+  Generator gen(8);
+  const Tensor dy = ops::uniform({b.bags, b.dim}, gen, -1, 1, DType::f32, dev);
+  const DeterministicGuard mode(!atomic);
+  for (auto _ : state) {
+    const ops::SparseRows rows = ops::embedding_bag_backward(b.ids, b.offsets, dy, ops::BagMode::sum);
+    benchmark::DoNotOptimize(ops::scatter_add(rows.rows, rows.indices, kRows));
+    sync(dev);
+  }
+  report_rates(state, 0, 4.0 * b.dim * (b.bags + 2.0 * b.ids_n + kRows) + 8.0 * (b.ids_n + b.bags + 1), dev);
 }
 
 // Bytes a fused step must move: dy, ids and offsets read; each distinct row of the table and of
@@ -134,6 +152,13 @@ int register_all() {
                               {rowwise_adagrad_fused, "embedding_bag_bwd_rowwise_adagrad_fused_bf16", DType::bf16},
                               {sparse_adam_fused, "embedding_bag_bwd_sparse_adam_fused"},
                               {sparse_adam_fused, "embedding_bag_bwd_sparse_adam_fused_bf16", DType::bf16}};
+    const std::pair<bool, const char*> dense[] = {{false, "embedding_bag_bwd_dense"}, {true, "embedding_bag_bwd_dense_atomic"}};
+    for (const auto& [atomic, name] : dense) {
+      if (atomic && !dev.is_cuda()) continue;  // the CPU always sums in order
+      auto* bm = timed(benchmark::RegisterBenchmark((std::string(name) + "/" + tag).c_str(), bag_backward_dense, dev, atomic));
+      for (int64_t bags : {int64_t{4096}, int64_t{65536}})
+        for (int64_t bag : {1, 50}) bm->Args({bags, bag, 64});
+    }
     for (const Kernel& k : kernels) {
       auto* bm = timed(benchmark::RegisterBenchmark((std::string(k.name) + "/" + tag).c_str(), k.fn, dev,
                                                     k.table_dtype));

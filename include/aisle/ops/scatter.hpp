@@ -5,7 +5,8 @@
 // and sparse gradients. Rows are slices along axis 0. Index tensors are i32 or i64; out-of-range
 // indices throw aisle::Error naming the op and the index (on CUDA via a device-side flag checked
 // after the launch). Every reduction here is deterministic: duplicates are summed in the order
-// they appear, on both backends, so CPU and CUDA results are bit-identical.
+// they appear, on both backends, so CPU and CUDA results are bit-identical — unless deterministic
+// mode is off (aisle/core/determinism.hpp), when scatter_add on CUDA adds with atomics.
 namespace aisle::ops {
 
 // Row gradients of a table: row r of `rows` belongs to table row indices[r] (i64). Indices may
@@ -18,7 +19,8 @@ struct SparseRows {
 // out[i] = src[index[i]]: shape index.shape + src.shape[1:]. Any dtype.
 Tensor gather_rows(const Tensor& src, const Tensor& index);
 
-// out[index[i]] += src[i] for a [dim_size, ...] result that starts at zero. f32/f64.
+// out[index[i]] += src[i] for a [dim_size, ...] result that starts at zero. f32/f64. On CUDA with
+// deterministic() off: atomics, the summation order of duplicates not fixed.
 Tensor scatter_add(const Tensor& src, const Tensor& index, int64_t dim_size);
 
 // Merges duplicate indices: unique indices in ascending order, each with the sum of its rows.

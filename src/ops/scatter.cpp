@@ -80,7 +80,8 @@ Tensor scatter_add(const Tensor& src, const Tensor& index, int64_t dim_size) {
   const int64_t n = index.numel();
   if (n == 0) return out;
   if (src.is_cuda()) {
-    if (deterministic()) AISLE_CUDA_ONLY("scatter_add", cuda::scatter_add(src, index, out, row));
+    // Empty rows leave nothing to add, but the sorted path still range-checks the ids.
+    if (deterministic() || row == 0) AISLE_CUDA_ONLY("scatter_add", cuda::scatter_add(src, index, out, row));
     else AISLE_CUDA_ONLY("scatter_add", cuda::scatter_add_atomic(src, index, out, row));
     return out;
   }

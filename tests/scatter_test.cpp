@@ -161,8 +161,10 @@ TEST(ScatterCuda, AtomicScatterAddMatchesCpuUpToSummationOrder) {
         const Tensor atomic = ops::scatter_add(src.to(gpu), ids.to(gpu), 300);
         EXPECT_TRUE(atomic.is_cuda());
         EXPECT_EQ(atomic.shape(), cpu.shape());
-        // Id 0 sums about half the rows: a few ulps of that many terms.
-        EXPECT_TRUE(all_close(atomic, cpu, dtype == DType::f32 ? 1e-4 : 1e-12, dtype == DType::f32 ? 1e-4 : 1e-12));
+        // Id 0 sums about half the rows (up to 10,000 terms in [-1, 1]): another order moves such
+        // a sum by ~eps * sqrt(n) * its partial sums, ~5e-4 in f32; a lost or doubled term moves
+        // it by the term, almost always far more than the tolerance.
+        EXPECT_TRUE(all_close(atomic, cpu, 1e-4, dtype == DType::f32 ? 1e-2 : 1e-9));
         // Deterministic again: bit for bit.
         const DeterministicGuard on(true);
         EXPECT_TRUE(all_close(ops::scatter_add(src.to(gpu), ids.to(gpu), 300), cpu, 0, 0));

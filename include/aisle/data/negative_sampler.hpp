@@ -79,7 +79,7 @@ class NegativeSampler {
 
   explicit NegativeSampler(std::shared_ptr<const UserItemIndex> positives);
   detail::NegativeTables host_tables() const;
-  void check_keys(const Tensor& keys, int64_t n, int64_t k, const char* op) const;
+  void check_key_range(const Tensor& keys, int64_t k, const char* op) const;
 
   std::shared_ptr<const UserItemIndex> positives_;
   int max_attempts_ = kDefaultMaxAttempts;

@@ -68,7 +68,9 @@ TEST(Trainer, NonDeterministicModeIsLoggedScopedAndCpuExact) {
     EXPECT_TRUE(deterministic()) << "the run's mode leaked out of train()";
     std::vector<double> out;
     for (const json& e : events(tmp / run)) {
-      if (e["event"] == "start") EXPECT_EQ(e["deterministic"].get<bool>(), on);
+      if (e["event"] == "start") {
+        EXPECT_EQ(e["deterministic"].get<bool>(), on);
+      }
       if (e["event"] == "epoch") out.push_back(e["loss"].get<double>());
     }
     return out;

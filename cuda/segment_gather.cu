@@ -70,6 +70,24 @@ __device__ inline float4 madd4(float4 acc, float w, float4 v) {
           detail::madd_unfused(acc.z, w, v.z), detail::madd_unfused(acc.w, w, v.w)};
 }
 
+// Issues the loads of entries j .. j + kGatherUnroll - 1 of a segment ending at j1 together (the
+// rows in flight): v[u] = pack c of row k[u] = idx[j + u] of x (rows of `width` packs); past the
+// segment's end k[u] is -1. An id outside [0, x_rows) is reported and loads `zero`; callers skip
+// every k[u] outside [0, x_rows).
+template <class I, class V>
+__device__ inline void load_unrolled(const I* idx, int64_t j, int64_t j1, const V* x, int64_t x_rows, int64_t width,
+                                     int64_t c, V zero, int64_t* bad, int64_t (&k)[kGatherUnroll],
+                                     V (&v)[kGatherUnroll]) {
+#pragma unroll
+  for (int u = 0; u < kGatherUnroll; ++u) {
+    const int64_t id = j + u < j1 ? static_cast<int64_t>(idx[j + u]) : -1;
+    const bool ok = id >= 0 && id < x_rows;
+    if (!ok && j + u < j1) report_bad_index(bad, id);
+    k[u] = id;
+    v[u] = ok ? x[id * width + c] : zero;
+  }
+}
+
 template <class I>
 __global__ void gather_sum_vec4_kernel(const int64_t* ptr, const I* idx, const float* weights, const float4* x,
                                        float4* out, int64_t segments, int64_t d4, int group, int64_t x_rows,
@@ -85,16 +103,10 @@ __global__ void gather_sum_vec4_kernel(const int64_t* ptr, const I* idx, const f
       for (int64_t j = j0; j < j1; j += kGatherUnroll) {
         int64_t k[kGatherUnroll];
         float4 v[kGatherUnroll];
+        load_unrolled(idx, j, j1, x, x_rows, d4, c, float4{0.f, 0.f, 0.f, 0.f}, bad, k, v);
 #pragma unroll
         for (int u = 0; u < kGatherUnroll; ++u) {
-          k[u] = j + u < j1 ? static_cast<int64_t>(idx[j + u]) : -1;
-          const bool ok = k[u] >= 0 && k[u] < x_rows;
-          if (!ok && j + u < j1) report_bad_index(bad, k[u]);
-          v[u] = ok ? x[k[u] * d4 + c] : float4{0.f, 0.f, 0.f, 0.f};
-        }
-#pragma unroll
-        for (int u = 0; u < kGatherUnroll; ++u) {
-          if (j + u >= j1 || k[u] < 0 || k[u] >= x_rows) continue;  // bad ids: reported, skipped
+          if (k[u] < 0 || k[u] >= x_rows) continue;  // past the end, or a bad id (reported)
           acc = weights != nullptr ? madd4(acc, weights[j + u], v[u]) : add4(acc, v[u]);
         }
       }
@@ -142,16 +154,10 @@ __global__ void gather_sum_half8_kernel(const int64_t* ptr, const I* idx, const 
       for (int64_t j = j0; j < j1; j += kGatherUnroll) {
         int64_t k[kGatherUnroll];
         uint4 v[kGatherUnroll];
+        load_unrolled(idx, j, j1, x, x_rows, d8, c, uint4{0u, 0u, 0u, 0u}, bad, k, v);
 #pragma unroll
         for (int u = 0; u < kGatherUnroll; ++u) {
-          k[u] = j + u < j1 ? static_cast<int64_t>(idx[j + u]) : -1;
-          const bool ok = k[u] >= 0 && k[u] < x_rows;
-          if (!ok && j + u < j1) report_bad_index(bad, k[u]);
-          v[u] = ok ? x[k[u] * d8 + c] : uint4{0u, 0u, 0u, 0u};
-        }
-#pragma unroll
-        for (int u = 0; u < kGatherUnroll; ++u) {
-          if (j + u >= j1 || k[u] < 0 || k[u] >= x_rows) continue;  // bad ids: reported, skipped
+          if (k[u] < 0 || k[u] >= x_rows) continue;  // past the end, or a bad id (reported)
           float f[8];
           widen8<S>(v[u], f);
 #pragma unroll

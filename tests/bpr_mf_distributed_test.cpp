@@ -126,7 +126,7 @@ TEST(BprMfDistributed, TheBatchSplitsUnevenlyAndEndsWithOneRow) {
 
 // The heart of it: every world size, placement and optimizer ends where one process ends.
 TEST(BprMfDistributed, ReplicatedAndShardedTrainingMatchOneProcess) {
-  for (const std::string optimizer : {"adam", "adagrad", "sgd"}) {
+  for (const std::string optimizer : {"adam", "adagrad", "rowwise_adagrad", "sgd"}) {
     const Result single = one_process({.optimizer = optimizer});
     for (const int world : {2, 3, 4}) {
       for (const std::string embeddings : {"replicated", "sharded"}) {
@@ -155,34 +155,41 @@ TEST(BprMfDistributed, OneNegativeWithoutBiasMatchesToo) {
 
 // Sharded state: rank r holds exactly global rows g % world == r of the one-process tables and
 // moments; replicated state is the whole one-process state on every rank.
+// (rowwise_adagrad's state is one value per row: "<table>.row_sum" is sharded like its table.)
 TEST(BprMfDistributed, StateHoldsThisRanksRowsOfTheOneProcessState) {
-  const Result single = one_process({});
-  const int world = 3;
-  const std::vector<Result> sharded = run(world, {.embeddings = "sharded"});
-  for (int r = 0; r < world; ++r) {
-    const Result& mine = sharded[static_cast<size_t>(r)];
-    ASSERT_EQ(mine.state.size(), single.state.size());
-    EXPECT_EQ(mine.state.at("optimizer.step").item<int64_t>(), single.state.at("optimizer.step").item<int64_t>());
-    for (const auto& [name, whole] : single.state) {
-      if (name == "optimizer.step") {
-        EXPECT_EQ(mine.sharding.count(name), 0u);
-        continue;
-      }
-      ASSERT_EQ(mine.sharding.count(name), 1u) << name;
-      const dist::RowSharding& s = mine.sharding.at(name);
-      EXPECT_EQ(s.world, world);
-      EXPECT_EQ(s.rank, r);
-      EXPECT_EQ(s.rows, whole.size(0)) << name;
-      std::vector<int64_t> rows;
-      for (int64_t g = r; g < whole.size(0); g += world) rows.push_back(g);
-      const Tensor expected = ops::gather_rows(whole, Tensor::from_vector(rows));
-      EXPECT_TRUE(testing::all_close(mine.state.at(name), expected, 1e-5, 1e-6)) << name << " of rank " << r;
+  for (const std::string optimizer : {"adam", "rowwise_adagrad"}) {
+    SCOPED_TRACE(optimizer);
+    const Result single = one_process({.optimizer = optimizer});
+    if (optimizer == "rowwise_adagrad") {
+      EXPECT_EQ(single.state.at("optimizer.user_factors.row_sum").shape(), (Shape{kUsers}));
     }
-  }
-  const std::vector<Result> replicated = run(2, {});
-  for (const Result& mine : replicated) {
-    EXPECT_TRUE(mine.sharding.empty());
-    expect_close(mine.state, single.state);
+    const int world = 3;
+    const std::vector<Result> sharded = run(world, {.optimizer = optimizer, .embeddings = "sharded"});
+    for (int r = 0; r < world; ++r) {
+      const Result& mine = sharded[static_cast<size_t>(r)];
+      ASSERT_EQ(mine.state.size(), single.state.size());
+      EXPECT_EQ(mine.state.at("optimizer.step").item<int64_t>(), single.state.at("optimizer.step").item<int64_t>());
+      for (const auto& [name, whole] : single.state) {
+        if (name == "optimizer.step") {
+          EXPECT_EQ(mine.sharding.count(name), 0u);
+          continue;
+        }
+        ASSERT_EQ(mine.sharding.count(name), 1u) << name;
+        const dist::RowSharding& s = mine.sharding.at(name);
+        EXPECT_EQ(s.world, world);
+        EXPECT_EQ(s.rank, r);
+        EXPECT_EQ(s.rows, whole.size(0)) << name;
+        std::vector<int64_t> rows;
+        for (int64_t g = r; g < whole.size(0); g += world) rows.push_back(g);
+        const Tensor expected = ops::gather_rows(whole, Tensor::from_vector(rows));
+        EXPECT_TRUE(testing::all_close(mine.state.at(name), expected, 1e-5, 1e-6)) << name << " of rank " << r;
+      }
+    }
+    const std::vector<Result> replicated = run(2, {.optimizer = optimizer});
+    for (const Result& mine : replicated) {
+      EXPECT_TRUE(mine.sharding.empty());
+      expect_close(mine.state, single.state);
+    }
   }
 }
 

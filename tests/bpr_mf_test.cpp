@@ -161,29 +161,92 @@ TEST(BprMf, FusedTrainingMatchesAutogradTraining) {
   }
 }
 
-// The CPU row loops of RowOptimizer give the op catalogue's sparse updates bit for bit.
+constexpr const char* kOptimizers[] = {"adam", "adagrad", "rowwise_adagrad", "sgd"};
+
+// The CPU row loops of RowOptimizer give the op catalogue's sparse updates bit for bit, on a
+// table and on a bias (1-D: each element a row).
 TEST(BprMf, RowOptimizerMatchesSparseUpdateKernels) {
   Generator gen(5);
-  for (const char* kind : {"adam", "adagrad", "sgd"}) {
-    SCOPED_TRACE(kind);
-    Tensor mine = testing::random_tensor({50, 13}, gen, DType::f32);
-    Tensor reference = mine.clone();
-    Tensor first = Tensor::zeros({50, 13}), second = Tensor::zeros({50, 13});
-    RowOptimizer opt(kind, 0.05, {{"t", mine}});
-    for (int64_t step = 1; step <= 3; ++step) {
-      const ops::SparseRows g{Tensor::from_vector(std::vector<int64_t>{1, 4, 5, 17, 49}),
-                              testing::random_tensor({5, 13}, gen, DType::f32)};
-      opt.step({g});
-      if (std::string(kind) == "adam")
-        ops::sparse_adam_update(reference, g, first, second, ops::SparseAdamHyper{.lr = 0.05, .step = step});
-      else if (std::string(kind) == "adagrad")
-        ops::sparse_adagrad_update(reference, g, first, ops::AdagradHyper{.lr = 0.05});
-      else
-        ops::sparse_sgd_update(reference, g, 0.05);
+  for (const std::string kind : kOptimizers) {
+    for (const Shape& shape : {Shape{50, 13}, Shape{50}}) {
+      SCOPED_TRACE(kind + ", table " + shape_str(shape));
+      Shape rows_shape = shape;
+      rows_shape[0] = 5;
+      Tensor mine = testing::random_tensor(shape, gen, DType::f32);
+      Tensor reference = mine.clone();
+      Tensor first = Tensor::zeros(kind == "rowwise_adagrad" ? Shape{50} : shape), second = Tensor::zeros(shape);
+      RowOptimizer opt(kind, 0.05, {{"t", mine}});
+      for (int64_t step = 1; step <= 3; ++step) {
+        const ops::SparseRows g{Tensor::from_vector(std::vector<int64_t>{1, 4, 5, 17, 49}),
+                                testing::random_tensor(rows_shape, gen, DType::f32)};
+        opt.step({g});
+        if (kind == "adam")
+          ops::sparse_adam_update(reference, g, first, second, ops::SparseAdamHyper{.lr = 0.05, .step = step});
+        else if (kind == "adagrad")
+          ops::sparse_adagrad_update(reference, g, first, ops::AdagradHyper{.lr = 0.05});
+        else if (kind == "rowwise_adagrad")
+          ops::rowwise_adagrad_update(reference, g, first, ops::RowWiseAdagradHyper{.lr = 0.05});
+        else
+          ops::sparse_sgd_update(reference, g, 0.05);
+      }
+      EXPECT_EQ(0, std::memcmp(mine.raw_data(), reference.raw_data(), mine.nbytes()));
+      EXPECT_EQ(opt.steps(), 3);
+      const auto state = opt.state();
+      ASSERT_EQ(state.size(), kind == "adam" ? 3u : kind == "sgd" ? 1u : 2u);
+      if (state.size() > 1) {
+        EXPECT_EQ(state[1].second.shape(), first.shape()) << state[1].first;
+        EXPECT_EQ(0, std::memcmp(state[1].second.raw_data(), first.raw_data(), first.nbytes())) << state[1].first;
+      }
+      if (kind == "rowwise_adagrad") {
+        EXPECT_EQ(state[1].first, "t.row_sum");
+      }
     }
-    EXPECT_EQ(0, std::memcmp(mine.raw_data(), reference.raw_data(), mine.nbytes()));
-    EXPECT_EQ(opt.steps(), 3);
   }
+}
+
+// Occurrence rows (ids repeating, out of order) give what coalescing them and stepping gives,
+// bit for bit, for every optimizer: adam and rowwise_adagrad through the fused embedding-bag
+// steps, sgd and adagrad through coalesce_rows; a table and a bias in one optimizer.
+TEST(BprMf, OccurrenceStepsEqualCoalescedSteps) {
+  Generator gen(testing::fresh_seed());
+  for (const std::string kind : kOptimizers) {
+    SCOPED_TRACE(kind);
+    Tensor table = testing::random_tensor({30, 9}, gen, DType::f32), bias = testing::random_tensor({30}, gen, DType::f32);
+    Tensor table_ref = table.clone(), bias_ref = bias.clone();
+    RowOptimizer fused(kind, 0.05, {{"t", table}, {"b", bias}});
+    RowOptimizer reference(kind, 0.05, {{"t", table_ref}, {"b", bias_ref}});
+    EXPECT_EQ(fused.fuses_occurrences(), kind == "adam" || kind == "rowwise_adagrad");
+    for (int step = 0; step < 3; ++step) {
+      // 200 occurrences of 30 rows: every touched row repeats, some rows are never touched.
+      const Tensor ids = testing::random_ids({200}, 25, gen);
+      const Tensor rows = testing::random_tensor({200, 9}, gen, DType::f32);
+      const Tensor bias_rows = testing::random_tensor({200}, gen, DType::f32);
+      fused.step_occurrences({{ids, rows}, {ids, bias_rows}});
+      reference.step({ops::coalesce_rows(ids, rows), ops::coalesce_rows(ids, bias_rows)});
+    }
+    EXPECT_EQ(0, std::memcmp(table.raw_data(), table_ref.raw_data(), table.nbytes()));
+    EXPECT_EQ(0, std::memcmp(bias.raw_data(), bias_ref.raw_data(), bias.nbytes()));
+    const auto a = fused.state(), b = reference.state();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t e = 0; e < a.size(); ++e)
+      EXPECT_EQ(0, std::memcmp(a[e].second.raw_data(), b[e].second.raw_data(), a[e].second.nbytes())) << a[e].first;
+    EXPECT_EQ(fused.steps(), 3);
+  }
+}
+
+TEST(BprMf, OccurrenceStepsRejectMismatchedRows) {
+  Tensor table = Tensor::zeros({10, 4});
+  RowOptimizer opt("rowwise_adagrad", 0.1, {{"t", table}});
+  const Tensor ids = Tensor::from_vector(std::vector<int64_t>{1, 2, 1});
+  EXPECT_MESSAGE_HAS(error_message([&] { opt.step_occurrences({{ids, Tensor::zeros({3, 5})}}); }),
+                     "3 occurrences of table 't' come with rows [3, 5] f32 cpu, expected [3, 4]");
+  EXPECT_MESSAGE_HAS(error_message([&] { opt.step_occurrences({{ids, Tensor::zeros({3, 4})}, {ids, Tensor::zeros({3, 4})}}); }),
+                     "2 gradients for 1 tables");
+  EXPECT_MESSAGE_HAS(error_message([&] {
+                       opt.step_occurrences({{Tensor::from_vector(std::vector<int64_t>{1, 10, 1}), Tensor::zeros({3, 4})}});
+                     }),
+                     "10");
+  EXPECT_EQ(opt.steps(), 0) << "a refused step is not counted";
 }
 
 TEST(BprMf, DeterministicAcrossRunsAndThreadCounts) {
@@ -195,7 +258,7 @@ TEST(BprMf, DeterministicAcrossRunsAndThreadCounts) {
 
 TEST(BprMf, ResumesBitIdenticallyAfterAnEpochAndMidEpoch) {
   const Fixture fx;
-  for (const char* optimizer : {"adam", "adagrad"}) {
+  for (const char* optimizer : {"adam", "adagrad", "rowwise_adagrad"}) {
     SCOPED_TRACE(optimizer);
     const recipe::Recipe r = bpr_recipe(", item_bias: true", std::string(", optimizer: ") + optimizer);
     testing::expect_exact_resume([&] { return fx.model(r); });
@@ -410,12 +473,15 @@ TEST(BprMfCuda, FusedStepRejectsOutOfRangeIds) {
 }
 
 // The automatic kernel is the fused step on CUDA too, and trains to the CPU's numbers.
+// adam and rowwise_adagrad update from the kernel's occurrence rows (fused optimizer steps), adagrad
+// from coalesced rows.
 TEST(BprMfCuda, AutomaticTrainingMatchesCpu) {
   AISLE_SKIP_WITHOUT_CUDA();
   const Fixture fx;
-  for (const bool bias : {false, true}) {
-    SCOPED_TRACE(::testing::Message() << "item_bias " << bias);
-    const recipe::Recipe r = bpr_recipe(bias ? ", item_bias: true" : "", ", negatives: 3");
+  for (const auto& [optimizer, bias] : std::vector<std::pair<std::string, bool>>{
+           {"adam", false}, {"adam", true}, {"rowwise_adagrad", false}, {"rowwise_adagrad", true}, {"adagrad", true}}) {
+    SCOPED_TRACE(::testing::Message() << optimizer << ", item_bias " << bias);
+    const recipe::Recipe r = bpr_recipe(bias ? ", item_bias: true" : "", ", negatives: 3, optimizer: " + optimizer);
     auto cpu = fx.model(r);
     auto gpu = fx.model(r, Kernel::automatic, testing::gpu());
     const auto cpu_losses = testing::epoch_losses(*cpu, 0, 4), gpu_losses = testing::epoch_losses(*gpu, 0, 4);

@@ -11,6 +11,8 @@
 //   fused_backward_cuda: one kernel for the scores and per-occurrence rows, then the scatter
 //     family's sorted coalescing (CUDA tensors only; ids on the tables' device). It sums each
 //     row's occurrences in the same order as the CPU, so the two agree to rounding.
+//   fused_occurrences_cuda: the same kernel's rows before the coalescing, for an optimizer that
+//     sums them inside its fused update (RowOptimizer::step_occurrences).
 //
 // For a batch of B positives (u_b, i_b), each with k negatives j_bc, and T = B k triples:
 //   s_ui = p_u . q_i (+ b_i)
@@ -42,5 +44,8 @@ struct Gradients {
 Gradients autograd_backward(const Params& params, const BatchIds& batch, double reg);
 Gradients fused_backward_cpu(const Params& params, const BatchIds& batch, double reg);
 Gradients fused_backward_cuda(const Params& params, const BatchIds& batch, double reg);
+// rows[t] holds one row per occurrence of table t's ids, not summed: users in batch order; items
+// (and the bias) as the B positives, then the B k negatives in triple order.
+Gradients fused_occurrences_cuda(const Params& params, const BatchIds& batch, double reg);
 
 }  // namespace aisle::models::bpr

@@ -20,8 +20,9 @@ void add_bpr_mf_keys(recipe::Schema& s) {
             "convention; their dense Adam used 1e-4, the lazy updates here need ~1e-2 on Gowalla)");
   key("train.batch_size", Kind::integer).with_default("2048").at_least(1).help("positive (user, item) rows per step");
   key("train.lr", Kind::number).with_default("1e-3").at_least(0).help("learning rate");
-  key("train.optimizer", Kind::string).with_default("adam").one_of({"adam", "sgd", "adagrad"})
-      .help("adam: lazy Adam on the rows a batch touches (SparseAdam); sgd: plain row SGD; adagrad: per-element");
+  key("train.optimizer", Kind::string).with_default("adam").one_of({"adam", "sgd", "adagrad", "rowwise_adagrad"})
+      .help("adam: lazy Adam on the rows a batch touches (SparseAdam); sgd: plain row SGD; adagrad: per-element; "
+            "rowwise_adagrad: one accumulator per row (FBGEMM/TorchRec), state 4 bytes a row");
   key("train.negatives", Kind::integer).with_default("1").at_least(1).help("sampled negative items per positive");
   key("train.negative_sampling", Kind::string).with_default("uniform").one_of({"uniform", "popularity"})
       .help("uniform over the user's non-positive items, or proportional to count^train.popularity_alpha");

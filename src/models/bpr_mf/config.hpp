@@ -14,7 +14,7 @@ struct Config {
   double reg = 0.01;
   int64_t batch_size = 2048;
   double lr = 1e-3;
-  std::string optimizer = "adam";  // adam (lazy, SparseAdam) | sgd | adagrad
+  std::string optimizer = "adam";  // adam (lazy, SparseAdam) | sgd | adagrad | rowwise_adagrad
   int64_t negatives = 1;           // per positive
   std::string negative_sampling = "uniform";  // uniform | popularity
   double popularity_alpha = 0.75;

@@ -1,6 +1,7 @@
 // The CUDA step without the tape: one kernel (cuda/bpr_step.cu) writes each occurrence's gradient
-// row, and the scatter family's deterministic coalescing sums each id's rows in occurrence order,
-// the order fused_backward_cpu uses. In a CPU-only build it throws like any CUDA op.
+// row, and the scatter family's deterministic coalescing (or the optimizer's fused update) sums
+// each id's rows in occurrence order, the order fused_backward_cpu uses. In a CPU-only build it
+// throws like any CUDA op.
 #include "aisle/core/error.hpp"
 #include "aisle/ops/reduce.hpp"
 #include "aisle/ops/scatter.hpp"
@@ -21,7 +22,7 @@ void check_on(const Tensor& t, const char* name, Device device, DType dtype, int
 
 }  // namespace
 
-Gradients fused_backward_cuda(const Params& params, const BatchIds& batch, double reg) {
+Gradients fused_occurrences_cuda(const Params& params, const BatchIds& batch, double reg) {
   const Tensor& user_table = params.user_factors.value();
   const Tensor& item_table = params.item_factors.value();
   const bool has_bias = params.item_bias.defined();
@@ -52,10 +53,16 @@ Gradients fused_backward_cuda(const Params& params, const BatchIds& batch, doubl
   AISLE_CUDA_ONLY(kOp, r = cuda::bpr_step(user_table, item_table, item_bias, batch.users, batch.items,
                                           batch.negatives, reg));
   Gradients g;
-  g.rows.push_back(ops::coalesce_rows(batch.users, r.user_rows));
-  g.rows.push_back(ops::coalesce_rows(r.item_ids, r.item_rows));
-  if (has_bias) g.rows.push_back(ops::coalesce_rows(r.item_ids, r.bias_rows));
+  g.rows.push_back({batch.users, r.user_rows});
+  g.rows.push_back({r.item_ids, r.item_rows});
+  if (has_bias) g.rows.push_back({r.item_ids, r.bias_rows});
   g.loss = ops::sum_all(r.example_loss).item<double>();
+  return g;
+}
+
+Gradients fused_backward_cuda(const Params& params, const BatchIds& batch, double reg) {
+  Gradients g = fused_occurrences_cuda(params, batch, reg);
+  for (ops::SparseRows& rows : g.rows) rows = ops::coalesce_rows(rows.indices, rows.rows);
   return g;
 }
 

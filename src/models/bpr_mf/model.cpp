@@ -118,10 +118,23 @@ void BprMf::train_steps(int64_t epoch, int64_t first_step, const train::StepFn& 
     int64_t global_size = 0;
     const BatchIds ids = rank_batch(epoch, s, global_size);
     Gradients g;
-    if (distributed()) g = distributed_gradients(ids, global_size);
-    else if (device_.is_cuda()) g = backward(params_, {ids.users.to(device_), ids.items.to(device_), ids.negatives.to(device_)});
-    else g = backward(params_, ids);
-    optimizer_->step(g.rows);
+    if (distributed()) {
+      g = distributed_gradients(ids, global_size);
+      optimizer_->step(g.rows);
+    } else if (device_.is_cuda()) {
+      const BatchIds on_device{ids.users.to(device_), ids.items.to(device_), ids.negatives.to(device_)};
+      if (fused() && optimizer_->fuses_occurrences()) {
+        // The optimizer sums each row's occurrences inside its update: no coalesced gradient.
+        g = fused_occurrences_cuda(params_, on_device, config_.reg);
+        optimizer_->step_occurrences(g.rows);
+      } else {
+        g = backward(params_, on_device);
+        optimizer_->step(g.rows);
+      }
+    } else {
+      g = backward(params_, ids);
+      optimizer_->step(g.rows);
+    }
     if (!on_step(train::StepReport{.step = s, .steps = steps, .loss = g.loss, .examples = global_size})) return;
   }
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "aisle/core/error.hpp"
+#include "aisle/ops/embedding_update.hpp"
 #include "aisle/ops/optim.hpp"
 #include "src/core/parallel.hpp"
 #include "src/core/prefetch.hpp"
@@ -71,27 +72,35 @@ void sgd_row(float* __restrict p, const float* __restrict g, int64_t n, float lr
 
 RowOptimizer::RowOptimizer(const std::string& kind, double lr, std::vector<std::pair<std::string, Tensor>> tables)
     : kind_(kind), lr_(lr) {
-  AISLE_CHECK(kind == "adam" || kind == "sgd" || kind == "adagrad", "bpr: unknown optimizer '", kind, "'");
+  AISLE_CHECK(kind == "adam" || kind == "sgd" || kind == "adagrad" || kind == "rowwise_adagrad",
+              "bpr: unknown optimizer '", kind, "'");
   for (auto& [name, param] : tables) {
-    AISLE_CHECK(param.dtype() == DType::f32, "bpr: table '", name, "' must be f32");
+    AISLE_CHECK(param.dtype() == DType::f32 && (param.dim() == 1 || param.dim() == 2), "bpr: table '", name,
+                "' must be 1-D or 2-D f32, got ", param.describe());
     Table t{name, param, {}, {}};
-    if (kind != "sgd") t.first = Tensor::zeros(param.shape(), DType::f32, param.device());
+    if (kind == "rowwise_adagrad") t.first = Tensor::zeros({param.size(0)}, DType::f32, param.device());
+    else if (kind != "sgd") t.first = Tensor::zeros(param.shape(), DType::f32, param.device());
     if (kind == "adam") t.second = Tensor::zeros(param.shape(), DType::f32, param.device());
     tables_.push_back(std::move(t));
   }
 }
 
+void RowOptimizer::check_count(size_t grads) const {
+  AISLE_CHECK(grads == tables_.size(), "bpr: ", grads, " gradients for ", tables_.size(), " tables");
+}
+
 void RowOptimizer::step(const std::vector<ops::SparseRows>& grads) {
-  AISLE_CHECK(grads.size() == tables_.size(), "bpr: ", grads.size(), " gradients for ", tables_.size(), " tables");
-  ++steps_;
-  const ops::SparseAdamHyper adam{.lr = lr_, .step = steps_};
+  check_count(grads.size());
+  const ops::SparseAdamHyper adam{.lr = lr_, .step = steps_ + 1};
   const ops::AdagradHyper adagrad{.lr = lr_};
+  const ops::RowWiseAdagradHyper rowwise{.lr = lr_};
   for (size_t t = 0; t < tables_.size(); ++t) {
     Table& table = tables_[t];
     const ops::SparseRows& g = grads[t];
     if (table.param.is_cuda()) {
       if (kind_ == "adam") ops::sparse_adam_update(table.param, g, table.first, table.second, adam);
       else if (kind_ == "adagrad") ops::sparse_adagrad_update(table.param, g, table.first, adagrad);
+      else if (kind_ == "rowwise_adagrad") ops::rowwise_adagrad_update(table.param, g, table.first, rowwise);
       else ops::sparse_sgd_update(table.param, g, lr_);
       continue;
     }
@@ -110,6 +119,8 @@ void RowOptimizer::step(const std::vector<ops::SparseRows>& grads) {
     float* second = table.second.defined() ? table.second.data<float>() : nullptr;
     const auto adam_c = detail::sparse_adam_coeffs<float>(adam);
     const auto adagrad_c = detail::adagrad_coeffs<float>(adagrad);
+    const auto rowwise_c = detail::rowwise_adagrad_coeffs<float>(rowwise);
+    const bool per_row_state = kind_ == "rowwise_adagrad";
     const float lr = static_cast<float>(lr_);
     // Chunks of ~64K elements: a thread's start-up is not worth less on a busy machine.
     cpu::parallel_for(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(width, 1)), [&](int64_t r0, int64_t r1) {
@@ -119,17 +130,58 @@ void RowOptimizer::step(const std::vector<ops::SparseRows>& grads) {
           const int64_t ahead = ids[r + cpu::kPrefetchDistance] * width;
           const size_t bytes = static_cast<size_t>(width) * sizeof(float);
           cpu::prefetch_row(p + ahead, bytes);
-          if (first) cpu::prefetch_row(first + ahead, bytes);
+          if (first && !per_row_state) cpu::prefetch_row(first + ahead, bytes);
           if (second) cpu::prefetch_row(second + ahead, bytes);
         }
         const int64_t at = ids[r] * width;
         const float* gr = grad + r * width;
         if (kind_ == "adam") adam_row(p + at, gr, first + at, second + at, width, adam_c);
         else if (kind_ == "adagrad") adagrad_row(p + at, gr, first + at, width, adagrad_c);
+        else if (per_row_state) detail::rowwise_adagrad_row(p + at, gr, first[ids[r]], width, rowwise_c);
         else sgd_row(p + at, gr, width, lr);
       }
     });
   }
+  ++steps_;
+}
+
+void RowOptimizer::step_occurrences(const std::vector<ops::SparseRows>& occurrences) {
+  check_count(occurrences.size());
+  if (!fuses_occurrences()) {
+    std::vector<ops::SparseRows> coalesced;
+    for (const ops::SparseRows& o : occurrences) coalesced.push_back(ops::coalesce_rows(o.indices, o.rows));
+    step(coalesced);
+    return;
+  }
+  auto width_of = [](const Table& table) { return table.param.dim() == 2 ? table.param.size(1) : int64_t{1}; };
+  for (size_t t = 0; t < tables_.size(); ++t) {
+    const ops::SparseRows& o = occurrences[t];
+    AISLE_CHECK(o.indices.defined() && o.rows.defined() && o.indices.dim() == 1, "bpr: occurrence gradient of table '",
+                tables_[t].name, "' needs 1-D ids and their rows");
+    const int64_t n = o.indices.numel(), width = width_of(tables_[t]);
+    AISLE_CHECK(o.rows.numel() == n * width, "bpr: ", n, " occurrences of table '", tables_[t].name,
+                "' come with rows ", o.rows.describe(), ", expected [", n, ", ", width, "]");
+  }
+  const int64_t step = steps_ + 1;
+  for (size_t t = 0; t < tables_.size(); ++t) {
+    Table& table = tables_[t];
+    const ops::SparseRows& o = occurrences[t];
+    // Each occurrence is a bag of one id; a bias [I] is the table [I, 1].
+    const int64_t n = o.indices.numel(), width = width_of(table);
+    const ops::BagGradient bags{.ids = o.indices,
+                                .offsets = Tensor::arange(n + 1, DType::i64, o.indices.device()),
+                                .dy = o.rows.reshape({n, width}),
+                                .mode = ops::BagMode::sum,
+                                .per_sample_weights = {}};
+    Tensor param = table.param.reshape({table.param.size(0), width});
+    if (kind_ == "adam") {
+      Tensor m = table.first.reshape(param.shape()), v = table.second.reshape(param.shape());
+      ops::embedding_bag_sparse_adam_step(param, m, v, bags, ops::SparseAdamHyper{.lr = lr_, .step = step});
+    } else {
+      ops::embedding_bag_rowwise_adagrad_step(param, table.first, bags, ops::RowWiseAdagradHyper{.lr = lr_});
+    }
+  }
+  steps_ = step;
 }
 
 std::vector<std::pair<std::string, Tensor>> RowOptimizer::state() const {
@@ -140,6 +192,8 @@ std::vector<std::pair<std::string, Tensor>> RowOptimizer::state() const {
       s.emplace_back(t.name + ".exp_avg_sq", t.second);
     } else if (kind_ == "adagrad") {
       s.emplace_back(t.name + ".sum", t.first);
+    } else if (kind_ == "rowwise_adagrad") {
+      s.emplace_back(t.name + ".row_sum", t.first);
     }
   }
   return s;

@@ -3,16 +3,19 @@
 // stable sort (so a row's occurrences are summed in fused_backward_cpu's order, with no float
 // atomics). Replaces the ~30 op launches and [B, F] intermediates of the autograd step.
 //
-// One warp per positive example: its lanes stride over the F-wide rows (as float4 when every row
-// is 16-byte aligned, else as floats), dot products are reduced with an xor butterfly, which
+// One warp per positive example: its lanes stride over the F-wide rows (four elements per load
+// when every row is aligned to four, else one; bf16/f16 tables are widened to f32 as they are
+// read, exactly as fused_backward_cpu widens them), dot products are reduced with an xor butterfly, which
 // leaves the bit-identical total in every lane, so all lanes agree on each sigmoid and the loop
 // over examples stays warp-uniform. Each lane sums its own elements in a fixed order, so the
 // result does not depend on the grid size and is identical run to run.
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "cuda/bpr_step.hpp"
 #include "cuda/common.cuh"
+#include "src/core/storage.hpp"
 #include "src/ops/math.hpp"
 
 namespace aisle::cuda {
@@ -26,8 +29,8 @@ constexpr unsigned kFullMask = 0xffffffffu;
 enum IdKind : int { kUserId = 0, kItemId = 1, kNegativeId = 2 };
 
 struct StepArgs {
-  const float* p;     // [U, F]
-  const float* q;     // [I, F]
+  const void* p;      // [U, F] of the storage type S (f32, bf16 or f16)
+  const void* q;      // [I, F] of S
   const float* bias;  // [I] or null
   const int64_t* users;
   const int64_t* items;
@@ -50,17 +53,29 @@ struct Chunk {
   float v[V];
 };
 
-template <int V>
-__device__ inline Chunk<V> load(const float* row, int64_t chunk) {
+// Chunk `chunk` of a table row, widened to f32: V = 4 is one 16-byte load of f32 or one 8-byte
+// load of four 16-bit elements.
+template <int V, class S>
+__device__ inline Chunk<V> load(const S* row, int64_t chunk) {
   Chunk<V> c;
-  if constexpr (V == 4) {
+  if constexpr (V == 4 && std::is_same_v<S, float>) {
     const float4 t = reinterpret_cast<const float4*>(row)[chunk];
     c.v[0] = t.x;
     c.v[1] = t.y;
     c.v[2] = t.z;
     c.v[3] = t.w;
+  } else if constexpr (V == 4) {
+    const uint2 t = reinterpret_cast<const uint2*>(row)[chunk];
+    const uint32_t words[2] = {t.x, t.y};
+    for (int w = 0; w < 2; ++w) {
+      S lo, hi;
+      lo.bits = static_cast<uint16_t>(words[w] & 0xffffu);
+      hi.bits = static_cast<uint16_t>(words[w] >> 16);
+      c.v[2 * w] = detail::widen(lo);
+      c.v[2 * w + 1] = detail::widen(hi);
+    }
   } else {
-    c.v[0] = row[chunk];
+    c.v[0] = detail::widen(row[chunk]);
   }
   return c;
 }
@@ -107,8 +122,10 @@ __device__ inline bool example_ids_ok(const StepArgs& a, int64_t b, int lane) {
   return __all_sync(kFullMask, ok);
 }
 
-template <int V>
+template <class S, int V>
 __global__ void __launch_bounds__(kThreads) bpr_step_kernel(StepArgs a) {
+  const S* p = static_cast<const S*>(a.p);
+  const S* q = static_cast<const S*>(a.q);
   const int lane = static_cast<int>(threadIdx.x % kWarp);
   const int64_t first = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * blockDim.x / kWarp;
@@ -116,8 +133,8 @@ __global__ void __launch_bounds__(kThreads) bpr_step_kernel(StepArgs a) {
   for (int64_t b = first; b < b_count; b += warps) {
     if (!example_ids_ok(a, b, lane)) continue;
     const int64_t i = a.items[b];
-    const float* pu = a.p + a.users[b] * f;
-    const float* qi = a.q + i * f;
+    const S* pu = p + a.users[b] * f;
+    const S* qi = q + i * f;
     float pu_qi = 0, pu_pu = 0, qi_qi = 0;
     for (int64_t x = lane; x < chunks; x += kWarp) {
       const Chunk<V> pc = load<V>(pu, x), qc = load<V>(qi, x);
@@ -137,7 +154,7 @@ __global__ void __launch_bounds__(kThreads) bpr_step_kernel(StepArgs a) {
     float w_sum = 0;
     for (int64_t c = 0; c < k; ++c) {
       const int64_t t = b * k + c, j = a.negs[t];
-      const float* qj = a.q + j * f;
+      const S* qj = q + j * f;
       float pu_qj = 0, qj_qj = 0;
       for (int64_t x = lane; x < chunks; x += kWarp) {
         const Chunk<V> pc = load<V>(pu, x), qc = load<V>(qj, x);
@@ -185,7 +202,7 @@ __global__ void __launch_bounds__(kThreads) bpr_step_kernel(StepArgs a) {
       }
       for (int64_t c = 0; c < k; ++c) {
         const float wt = a.w[b * k + c];
-        const Chunk<V> qc_neg = load<V>(a.q + a.negs[b * k + c] * f, x);
+        const Chunk<V> qc_neg = load<V>(q + a.negs[b * k + c] * f, x);
         for (int e = 0; e < V; ++e) gu.v[e] -= wt * qc_neg.v[e];
       }
       store<V>(user_row, x, gu);
@@ -201,7 +218,19 @@ __global__ void __launch_bounds__(kThreads) bpr_step_kernel(StepArgs a) {
   }
 }
 
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+bool aligned(const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
+
+template <class S>
+void launch(const StepArgs& a, int64_t b_count, cudaStream_t s) {
+  // Row r starts at r * F elements: aligned to a 4-element chunk for every r when F % 4 == 0 and
+  // the tables start aligned (a row slice of a larger tensor may not).
+  const uintptr_t chunk = 4 * sizeof(S);
+  const bool vec4 = a.f % 4 == 0 && aligned(a.p, chunk) && aligned(a.q, chunk) && aligned(a.user_rows, 16) &&
+                    aligned(a.item_rows, 16);
+  const unsigned blocks = grid_for(b_count * kWarp);
+  if (vec4) bpr_step_kernel<S, 4><<<blocks, kThreads, 0, s>>>(a);
+  else bpr_step_kernel<S, 1><<<blocks, kThreads, 0, s>>>(a);
+}
 
 }  // namespace
 
@@ -221,8 +250,8 @@ BprStepRows bpr_step(const Tensor& user_table, const Tensor& item_table, const T
   const Tensor bad = Tensor::zeros({3, 2}, DType::i64, dev);
 
   StepArgs a{};
-  a.p = user_table.data<float>();
-  a.q = item_table.data<float>();
+  a.p = user_table.raw_data();
+  a.q = item_table.raw_data();
   a.bias = has_bias ? item_bias.data<float>() : nullptr;
   a.users = users.data<int64_t>();
   a.items = items.data<int64_t>();
@@ -244,14 +273,12 @@ BprStepRows bpr_step(const Tensor& user_table, const Tensor& item_table, const T
   a.example_loss = out.example_loss.data<double>();
   a.bad = bad.data<int64_t>();
 
-  // Row r starts at r * F floats: 16-byte aligned for every r when F % 4 == 0 and the tables
-  // start aligned (a row slice of a larger tensor may not).
-  const bool vec4 = f % 4 == 0 && aligned16(a.p) && aligned16(a.q) && aligned16(a.user_rows) &&
-                    aligned16(a.item_rows);
   cudaStream_t s = stream_of(user_table);
-  const unsigned blocks = grid_for(b_count * kWarp);
-  if (vec4) bpr_step_kernel<4><<<blocks, kThreads, 0, s>>>(a);
-  else bpr_step_kernel<1><<<blocks, kThreads, 0, s>>>(a);
+  switch (user_table.dtype()) {
+    case DType::bf16: launch<bf16>(a, b_count, s); break;
+    case DType::f16: launch<f16>(a, b_count, s); break;
+    default: launch<float>(a, b_count, s); break;
+  }
   check_launch("BPR fused step");
 
   const std::vector<int64_t> slots = bad.to_vector<int64_t>();

@@ -17,7 +17,8 @@ struct BprStepRows {
   Tensor example_loss;  // f64 [B]: each positive's share of the loss (BPR terms and L2)
 };
 
-// Tables f32 on one CUDA device ([U, F], [I, F], [I] or undefined); ids i64 on that device
+// Tables on one CUDA device ([U, F] and [I, F] both f32, bf16 or f16, read widened to f32; item_bias
+// f32 [I] or undefined); the rows out are f32 whatever the tables' storage; ids i64 on that device
 // ([B], [B], [B, k]) with B, k >= 1. Ids outside their table throw aisle::Error naming the table.
 BprStepRows bpr_step(const Tensor& user_table, const Tensor& item_table, const Tensor& item_bias,
                      const Tensor& users, const Tensor& items, const Tensor& negatives, double reg);

@@ -57,11 +57,13 @@ struct Options {
   std::string memory_gib = "0";
   int64_t negatives = 3;
   bool item_bias = true;
+  std::string table_dtype = "f32";
 };
 
 recipe::Recipe make_recipe(const Options& o) {
   const std::string text = "data: {path: unused}\nmodel: {type: bpr, factors: 12, reg: 0.01, item_bias: " +
-                           std::string(o.item_bias ? "true" : "false") + "}\ntrain: {lr: 0.02, batch_size: " +
+                           std::string(o.item_bias ? "true" : "false") + ", table_dtype: " + o.table_dtype +
+                           "}\ntrain: {lr: 0.02, batch_size: " +
                            std::to_string(batch_with_single_row_tail()) + ", optimizer: " + o.optimizer +
                            ", negatives: " + std::to_string(o.negatives) + "}\ndist: {embeddings: " + o.embeddings +
                            ", memory_per_rank_gib: " + o.memory_gib + "}\n";
@@ -268,6 +270,17 @@ TEST(BprMfDistributed, ATooSmallBudgetIsAClearError) {
   });
   EXPECT_NE(errors[0].find("need 46.4 KiB per rank even sharded over 2 ranks"), std::string::npos) << errors[0];
   EXPECT_NE(errors[0].find("39.1 KiB per rank is available"), std::string::npos) << errors[0];
+}
+
+// 16-bit tables train on one process only: every rank says so at setup instead of training.
+TEST(BprMfDistributed, HalfTablesAreRefusedOnSeveralRanks) {
+  std::vector<std::string> errors(2);
+  run_ranks(2, [&](int rank, dist::Communicator& comm) {
+    errors[static_cast<size_t>(rank)] = error_message([&] { make_model({.table_dtype = "bf16"}, comm); });
+  });
+  for (const std::string& e : errors)
+    EXPECT_EQ(e, "bpr: model.table_dtype bf16 trains on one process (the ranks' row exchanges are f32); this run has "
+                 "2 ranks");
 }
 
 TEST(BprMfDistributed, ShardedModelsDoNotScoreButTheirWeightsServe) {

@@ -14,6 +14,10 @@ void add_bpr_mf_keys(recipe::Schema& s) {
   key("model.factors", Kind::integer).with_default("64").at_least(1).help("latent dimensions of user and item vectors");
   key("model.init_std", Kind::number).with_default("0.1").at_least(0)
       .help("standard deviation of the normal initialisation (LightGCN's MF uses 0.1)");
+  key("model.table_dtype", Kind::string).with_default("f32").one_of({"f32", "bf16", "f16"})
+      .help("storage of user_factors and item_factors: bf16/f16 halve their memory (rows are widened to f32 for "
+            "every sum and update, optimizer state stays f32; adam or rowwise_adagrad; one process); exported "
+            "weights are f32");
   key("model.item_bias", Kind::boolean).with_default("false").help("add a learned per-item bias to every score");
   key("model.reg", Kind::number).with_default("0.01").at_least(0)
       .help("L2 on the rows a batch uses: reg/2 (|p_u|^2 + |q_i|^2 + mean_j |q_j|^2) / batch (the LightGCN/NGCF "
@@ -23,6 +27,9 @@ void add_bpr_mf_keys(recipe::Schema& s) {
   key("train.optimizer", Kind::string).with_default("adam").one_of({"adam", "sgd", "adagrad", "rowwise_adagrad"})
       .help("adam: lazy Adam on the rows a batch touches (SparseAdam); sgd: plain row SGD; adagrad: per-element; "
             "rowwise_adagrad: one accumulator per row (FBGEMM/TorchRec), state 4 bytes a row");
+  key("train.stochastic_rounding", Kind::boolean).with_default("true")
+      .help("with model.table_dtype bf16/f16: round each updated row stochastically (keeps updates smaller than "
+            "half a 16-bit step alive on average) instead of to nearest even");
   key("train.negatives", Kind::integer).with_default("1").at_least(1).help("sampled negative items per positive");
   key("train.negative_sampling", Kind::string).with_default("uniform").one_of({"uniform", "popularity"})
       .help("uniform over the user's non-positive items, or proportional to count^train.popularity_alpha");
@@ -35,6 +42,8 @@ namespace bpr {
 Config Config::from_recipe(const recipe::Recipe& r) {
   Config c;
   c.factors = r.integer("model.factors");
+  c.table_dtype = r.string("model.table_dtype");
+  c.stochastic_rounding = r.boolean("train.stochastic_rounding");
   c.init_std = r.number("model.init_std");
   c.item_bias = r.boolean("model.item_bias");
   c.reg = r.number("model.reg");
@@ -47,12 +56,20 @@ Config Config::from_recipe(const recipe::Recipe& r) {
   c.embeddings = r.string("dist.embeddings");
   c.memory_per_rank_gib = r.number("dist.memory_per_rank_gib");
   AISLE_CHECK(c.lr > 0, r.where("train.lr"), ": train.lr must be positive, got ", c.lr);
+  AISLE_CHECK(!c.half_tables() || c.optimizer == "adam" || c.optimizer == "rowwise_adagrad", r.where("model.table_dtype"),
+              ": model.table_dtype ", c.table_dtype, " needs train.optimizer adam or rowwise_adagrad (their updates ",
+              "are fused with the 16-bit rounding), got ", c.optimizer);
   return c;
+}
+
+DType Config::table_storage() const {
+  return table_dtype == "bf16" ? DType::bf16 : table_dtype == "f16" ? DType::f16 : DType::f32;
 }
 
 std::string Config::to_json() const {
   const nlohmann::ordered_json j = {
-      {"factors", factors},       {"init_std", init_std},   {"item_bias", item_bias},
+      {"factors", factors},       {"table_dtype", table_dtype}, {"stochastic_rounding", stochastic_rounding},
+      {"init_std", init_std},     {"item_bias", item_bias},
       {"reg", reg},               {"batch_size", batch_size}, {"lr", lr},
       {"optimizer", optimizer},   {"negatives", negatives}, {"negative_sampling", negative_sampling},
       {"popularity_alpha", popularity_alpha}};

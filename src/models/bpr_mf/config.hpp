@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <string>
 
+#include "aisle/core/dtype.hpp"
 #include "aisle/recipe/recipe.hpp"
 
 // BPR-MF's hyperparameters, read from a recipe (the keys are added in config.cpp).
@@ -9,6 +10,8 @@ namespace aisle::models::bpr {
 
 struct Config {
   int64_t factors = 64;
+  std::string table_dtype = "f32";  // f32 | bf16 | f16: how user_factors and item_factors are stored
+  bool stochastic_rounding = true;  // 16-bit tables: round updated rows stochastically
   double init_std = 0.1;
   bool item_bias = false;
   double reg = 0.01;
@@ -24,6 +27,8 @@ struct Config {
   double memory_per_rank_gib = 0;
 
   static Config from_recipe(const recipe::Recipe& recipe);
+  bool half_tables() const { return table_dtype != "f32"; }
+  DType table_storage() const;
   std::string to_json() const;
 };
 

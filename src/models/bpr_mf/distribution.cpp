@@ -16,11 +16,11 @@ void BprMf::plan_tables(const train::ModelContext& ctx) {
   // Optimizer state: tables of the row's width (adam 2, adagrad 1), or one value per row.
   const int64_t moments = config_.optimizer == "adam" ? 2 : config_.optimizer == "adagrad" ? 1 : 0;
   const int64_t per_row_state = config_.optimizer == "rowwise_adagrad" ? 1 : 0;
-  const int64_t f32 = sizeof(float);
-  const int64_t row_bytes = f32 * (config_.factors * (1 + moments) + per_row_state);
+  const int64_t f32 = sizeof(float), stored = static_cast<int64_t>(dtype_size(config_.table_storage()));
+  const int64_t row_bytes = config_.factors * (stored + f32 * moments) + f32 * per_row_state;
   const int64_t bias_bytes = config_.item_bias ? f32 * (1 + moments + per_row_state) : 0;
   const std::string state = config_.optimizer == "sgd" ? "" : " + " + config_.optimizer;
-  const std::string row = std::to_string(config_.factors) + " f32";
+  const std::string row = std::to_string(config_.factors) + " " + config_.table_dtype;
   // item_bias is indexed like item_factors, so it is placed with it.
   const std::vector<dist::TableSpec> specs{
       {"user_factors", num_users_, row_bytes, row + state},

@@ -9,6 +9,7 @@
 
 #include "aisle/core/error.hpp"
 #include "src/core/parallel.hpp"
+#include "src/core/storage.hpp"
 #include "src/core/prefetch.hpp"
 #include "src/models/bpr_mf/backward.hpp"
 
@@ -20,17 +21,24 @@ namespace {
 // stay on one thread.
 constexpr int64_t kWorkPerChunk = 32768;
 
-// Eight running sums in a fixed pattern: vectorises without reassociating across calls.
-float dot(const float* a, const float* b, int64_t n) {
+using detail::widen;
+
+// Eight running sums in a fixed pattern: vectorises without reassociating across calls. S is the
+// tables' storage type (f32, or bf16/f16 widened exactly to f32 as it is read).
+template <class S>
+float dot(const S* a, const S* b, int64_t n) {
   float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) lane[l] += a[i + l] * b[i + l];
-  for (; i < n; ++i) lane[i % 8] += a[i] * b[i];
+    for (int l = 0; l < 8; ++l) lane[l] += widen(a[i + l]) * widen(b[i + l]);
+  for (; i < n; ++i) lane[i % 8] += widen(a[i]) * widen(b[i]);
   return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
 }
 
-float squared_norm(const float* a, int64_t n) { return dot(a, a, n); }
+template <class S>
+float squared_norm(const S* a, int64_t n) {
+  return dot(a, a, n);
+}
 
 float sigmoid(float x) {
   if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
@@ -85,28 +93,26 @@ ops::SparseRows group_rows(const Groups& g, int64_t width, const Shape& row_shap
   return {Tensor::from_vector(g.ids), rows};
 }
 
-}  // namespace
-
-Gradients fused_backward_cpu(const Params& params, const BatchIds& batch, double reg) {
+template <class S>
+Gradients fused_backward_typed(const Params& params, const BatchIds& batch, double reg) {
   const Tensor& user_table = params.user_factors.value();
   const Tensor& item_table = params.item_factors.value();
   const bool has_bias = params.item_bias.defined();
-  AISLE_CHECK(!user_table.is_cuda() && !batch.users.is_cuda(), "BPR fused step: CPU tensors only");
   const int64_t b_count = batch.users.numel(), k = batch.negatives.size(1), f = user_table.size(1);
   const int64_t t_count = b_count * k;
   check_ids(batch.users, user_table.size(0), "user");
   check_ids(batch.items, item_table.size(0), "item");
   check_ids(batch.negatives, item_table.size(0), "negative item");
 
-  const float* p = user_table.data<float>();
-  const float* q = item_table.data<float>();
+  const S* p = user_table.data<S>();
+  const S* q = item_table.data<S>();
   const float* bias = has_bias ? params.item_bias.value().data<float>() : nullptr;
   const int64_t* users = batch.users.data<int64_t>();
   const int64_t* items = batch.items.data<int64_t>();
   const int64_t* negs = batch.negatives.data<int64_t>();
 
   // dL/ds_ui of each triple (dL/ds_uj is its negative), and each positive's share of the loss.
-  const size_t row_bytes = static_cast<size_t>(f) * sizeof(float);
+  const size_t row_bytes = static_cast<size_t>(f) * sizeof(S);
   const float inv_t = 1.0f / static_cast<float>(t_count);
   const double l2_scale = reg / (2.0 * static_cast<double>(b_count));
   std::vector<float> w(static_cast<size_t>(t_count)), w_pos(static_cast<size_t>(b_count));
@@ -118,8 +124,8 @@ Gradients fused_backward_cpu(const Params& params, const BatchIds& batch, double
         cpu::prefetch_row(q + items[a] * f, row_bytes);
         for (int64_t c = 0; c < k; ++c) cpu::prefetch_row(q + negs[a * k + c] * f, row_bytes);
       }
-      const float* pu = p + users[b] * f;
-      const float* qi = q + items[b] * f;
+      const S* pu = p + users[b] * f;
+      const S* qi = q + items[b] * f;
       const float s_pos = dot(pu, qi, f) + (has_bias ? bias[items[b]] : 0.0f);
       double bpr = 0, neg_l2 = 0;
       float w_sum = 0;
@@ -155,14 +161,14 @@ Gradients fused_backward_cpu(const Params& params, const BatchIds& batch, double
         for (int64_t c = 0; c < k; ++c) cpu::prefetch_row(q + negs[ahead * k + c] * f, row_bytes);
       }
       const int64_t b = user_groups.members[static_cast<size_t>(m)];
-      const float* pu = p + users[b] * f;
-      const float* qi = q + items[b] * f;
+      const S* pu = p + users[b] * f;
+      const S* qi = q + items[b] * f;
       const float wp = w_pos[static_cast<size_t>(b)];
-      for (int64_t x = 0; x < f; ++x) row[x] += wp * qi[x] + reg_pos * pu[x];
+      for (int64_t x = 0; x < f; ++x) row[x] += wp * widen(qi[x]) + reg_pos * widen(pu[x]);
       for (int64_t c = 0; c < k; ++c) {
         const float wt = w[static_cast<size_t>(b * k + c)];
-        const float* qj = q + negs[b * k + c] * f;
-        for (int64_t x = 0; x < f; ++x) row[x] -= wt * qj[x];
+        const S* qj = q + negs[b * k + c] * f;
+        for (int64_t x = 0; x < f; ++x) row[x] -= wt * widen(qj[x]);
       }
     }
   });
@@ -186,7 +192,7 @@ Gradients fused_backward_cpu(const Params& params, const BatchIds& batch, double
   };
   ops::SparseRows item_grad = group_rows(item_groups, f, {f}, [&](int64_t r, float* row) {
     std::fill(row, row + f, 0.0f);
-    const float* own = q + item_groups.ids[static_cast<size_t>(r)] * f;
+    const S* own = q + item_groups.ids[static_cast<size_t>(r)] * f;
     for (int64_t m = item_groups.offsets[r]; m < item_groups.offsets[r + 1]; ++m) {
       if (const int64_t a = m + cpu::kPrefetchDistance; a < occurrences) {
         const int64_t o = item_groups.members[static_cast<size_t>(a)];
@@ -195,8 +201,8 @@ Gradients fused_backward_cpu(const Params& params, const BatchIds& batch, double
       float weight, reg_weight;
       int64_t user;
       item_occurrence(item_groups.members[static_cast<size_t>(m)], weight, reg_weight, user);
-      const float* pu = p + user * f;
-      for (int64_t x = 0; x < f; ++x) row[x] += weight * pu[x] + reg_weight * own[x];
+      const S* pu = p + user * f;
+      for (int64_t x = 0; x < f; ++x) row[x] += weight * widen(pu[x]) + reg_weight * widen(own[x]);
     }
   });
 
@@ -215,6 +221,25 @@ Gradients fused_backward_cpu(const Params& params, const BatchIds& batch, double
     }));
   }
   return out;
+}
+
+}  // namespace
+
+Gradients fused_backward_cpu(const Params& params, const BatchIds& batch, double reg) {
+  const Tensor& user_table = params.user_factors.value();
+  const Tensor& item_table = params.item_factors.value();
+  AISLE_CHECK(!user_table.is_cuda() && !batch.users.is_cuda(), "BPR fused step: CPU tensors only");
+  AISLE_CHECK(item_table.dtype() == user_table.dtype() &&
+                  (!params.item_bias.defined() || params.item_bias.value().dtype() == DType::f32),
+              "BPR fused step: user_factors ", user_table.describe(), " and item_factors ", item_table.describe(),
+              " must share one dtype (f32, bf16 or f16), and item_bias is f32");
+  switch (user_table.dtype()) {
+    case DType::f32: return fused_backward_typed<float>(params, batch, reg);
+    case DType::bf16: return fused_backward_typed<bf16>(params, batch, reg);
+    case DType::f16: return fused_backward_typed<f16>(params, batch, reg);
+    default: break;
+  }
+  AISLE_FAIL("BPR fused step: tables of dtype ", dtype_name(user_table.dtype()), " are not supported (f32, bf16, f16)");
 }
 
 }  // namespace aisle::models::bpr

@@ -30,8 +30,11 @@ Gradients fused_occurrences_cuda(const Params& params, const BatchIds& batch, do
   AISLE_CHECK(user_table.defined() && user_table.is_cuda(), kOp, ": the user table must be a CUDA tensor, got ",
               user_table.defined() ? user_table.describe() : std::string("undefined"));
   const Device dev = user_table.device();
-  check_on(user_table, "user_factors", dev, DType::f32, 2);
-  check_on(item_table, "item_factors", dev, DType::f32, 2);
+  const DType storage = user_table.dtype();
+  AISLE_CHECK(storage == DType::f32 || storage == DType::bf16 || storage == DType::f16, kOp,
+              ": tables must be f32, bf16 or f16, got ", user_table.describe());
+  check_on(user_table, "user_factors", dev, storage, 2);
+  check_on(item_table, "item_factors", dev, storage, 2);
   const int64_t f = user_table.size(1);
   AISLE_CHECK(item_table.size(1) == f, kOp, ": item_factors ", item_table.describe(), " and user_factors ",
               user_table.describe(), " differ in width");

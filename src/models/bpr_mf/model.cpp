@@ -41,12 +41,16 @@ void BprMf::setup(const train::TrainingData& data, const train::ModelContext& ct
   num_users_ = data.num_users;
   num_items_ = data.num_items;
   plan_tables(ctx);
+  AISLE_CHECK(!config_.half_tables() || world_ == 1, "bpr: model.table_dtype ", config_.table_dtype,
+              " trains on one process (the ranks' row exchanges are f32); this run has ", world_, " ranks");
   // Drawn whole on the host, so a CPU and a CUDA run, and every number of ranks, start from the
   // same numbers; a sharded table keeps this rank's rows.
   Generator gen(ctx.seed);
+  // A 16-bit table starts as the f32 draw rounded to nearest even.
   auto table = [&](int64_t rows, bool sharded, const dist::RowSharding& sharding, const char* name) {
     Tensor whole = nn::init::normal({rows, config_.factors}, config_.init_std, gen);
-    return sparse_parameter(initial_table(std::move(whole), sharded, sharding).to(device_), name);
+    return sparse_parameter(initial_table(std::move(whole), sharded, sharding).to(config_.table_storage()).to(device_),
+                            name);
   };
   params_.user_factors = table(num_users_, shard_users_, user_sharding_, "user_factors");
   params_.item_factors = table(num_items_, shard_items_, item_sharding_, "item_factors");
@@ -58,7 +62,8 @@ void BprMf::setup(const train::TrainingData& data, const train::ModelContext& ct
     params_.item_bias = sparse_parameter(Tensor::zeros({rows}, DType::f32, device_), "item_bias");
     tables.emplace_back("item_bias", params_.item_bias.value());
   }
-  optimizer_ = std::make_unique<RowOptimizer>(config_.optimizer, config_.lr, std::move(tables));
+  optimizer_ = std::make_unique<RowOptimizer>(config_.optimizer, config_.lr, std::move(tables),
+                                              HalfRounding{.stochastic = config_.stochastic_rounding, .seed = seed_});
 
   train_ = data.train;
   batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_,
@@ -105,7 +110,10 @@ BatchIds BprMf::rank_batch(int64_t epoch, int64_t step, int64_t& global_size) {
 bool BprMf::fused() const { return kernel_ != Kernel::autograd; }
 
 Gradients BprMf::backward(const Params& params, const BatchIds& ids) const {
-  if (!fused()) return autograd_backward(params, ids, config_.reg);
+  if (!fused()) {
+    AISLE_CHECK(!config_.half_tables(), "bpr: the autograd step runs on f32 tables only, not ", config_.table_dtype);
+    return autograd_backward(params, ids, config_.reg);
+  }
   if (device_.is_cuda()) return fused_backward_cuda(params, ids, config_.reg);
   return fused_backward_cpu(params, ids, config_.reg);
 }
@@ -144,8 +152,9 @@ Tensor BprMf::score_users(const Tensor& users) const {
   AISLE_CHECK(world_ == 1 || !(shard_users_ || shard_items_), "bpr: score_users() on a row-sharded model: evaluate ",
               "a serving copy made from weights()");
   NoGradGuard no_grad;
-  Tensor scores = ops::matmul(ops::gather_rows(params_.user_factors.value(), users), params_.item_factors.value(),
-                              false, true);
+  // 16-bit tables score in f32: the users' rows and the item table widened (exact).
+  Tensor scores = ops::matmul(ops::gather_rows(params_.user_factors.value(), users).to(DType::f32),
+                              params_.item_factors.value().to(DType::f32), false, true);
   if (!params_.item_bias.defined()) return scores;
   if (scores.is_cuda()) return ops::add(scores, params_.item_bias.value());
   // In place, row by row: the general broadcasting add is several times slower than the GEMM here.
@@ -161,8 +170,10 @@ Tensor BprMf::score_users(const Tensor& users) const {
 
 std::map<std::string, Tensor> BprMf::weights() const {
   AISLE_CHECK(params_.user_factors.defined(), "bpr: weights() needs setup() or load_weights() first");
-  std::map<std::string, Tensor> w{{"user_factors", whole_table(params_.user_factors, shard_users_, user_sharding_)},
-                                  {"item_factors", whole_table(params_.item_factors, shard_items_, item_sharding_)}};
+  // Always f32: serving never sees how training stored the tables.
+  std::map<std::string, Tensor> w{
+      {"user_factors", whole_table(params_.user_factors, shard_users_, user_sharding_).to(DType::f32)},
+      {"item_factors", whole_table(params_.item_factors, shard_items_, item_sharding_).to(DType::f32)}};
   if (params_.item_bias.defined())
     w.emplace("item_bias", whole_table(params_.item_bias, shard_items_, item_sharding_));
   return w;
@@ -196,8 +207,21 @@ void BprMf::load_state(const std::map<std::string, Tensor>& state) {
     AISLE_CHECK(mine.count(name) != 0, "bpr: state tensor '", name, "' is not part of this model (",
                 config_.optimizer, " optimizer, item_bias ", config_.item_bias ? "on" : "off", ")");
   std::vector<std::pair<std::string, Tensor>> tables;
-  for (const char* name : {"user_factors", "item_factors", "item_bias"})
-    if (mine.count(name)) tables.emplace_back(name, expect_weight("bpr", state, name, mine.at(name).shape(), false));
+  for (const char* name : {"user_factors", "item_factors", "item_bias"}) {
+    if (!mine.count(name)) continue;
+    const Tensor& target = mine.at(name);
+    if (target.dtype() == DType::f32) {
+      tables.emplace_back(name, expect_weight("bpr", state, name, target.shape(), false));
+      continue;
+    }
+    // A 16-bit table resumes from its own bits.
+    const auto it = state.find(name);
+    AISLE_CHECK(it != state.end(), "bpr: state tensor '", name, "' is missing");
+    AISLE_CHECK(it->second.dtype() == target.dtype() && it->second.shape() == target.shape(), "bpr: state tensor '",
+                name, "' is ", it->second.describe(), ", expected ", target.describe(), " (model.table_dtype ",
+                config_.table_dtype, ")");
+    tables.emplace_back(name, it->second);
+  }
   std::vector<std::pair<std::string, Tensor>> optimizer_state;
   for (const auto& [name, tensor] : optimizer_->state()) {
     const auto it = state.find(kOptimizerPrefix + name);

@@ -70,13 +70,17 @@ void sgd_row(float* __restrict p, const float* __restrict g, int64_t n, float lr
 
 }  // namespace
 
-RowOptimizer::RowOptimizer(const std::string& kind, double lr, std::vector<std::pair<std::string, Tensor>> tables)
-    : kind_(kind), lr_(lr) {
+RowOptimizer::RowOptimizer(const std::string& kind, double lr, std::vector<std::pair<std::string, Tensor>> tables,
+                           const HalfRounding& rounding)
+    : kind_(kind), lr_(lr), rounding_(rounding) {
   AISLE_CHECK(kind == "adam" || kind == "sgd" || kind == "adagrad" || kind == "rowwise_adagrad",
               "bpr: unknown optimizer '", kind, "'");
   for (auto& [name, param] : tables) {
-    AISLE_CHECK(param.dtype() == DType::f32 && (param.dim() == 1 || param.dim() == 2), "bpr: table '", name,
-                "' must be 1-D or 2-D f32, got ", param.describe());
+    const bool half = param.dtype() == DType::bf16 || param.dtype() == DType::f16;
+    AISLE_CHECK((param.dtype() == DType::f32 && (param.dim() == 1 || param.dim() == 2)) || (half && param.dim() == 2),
+                "bpr: table '", name, "' must be 1-D or 2-D f32, or 2-D bf16/f16, got ", param.describe());
+    AISLE_CHECK(!half || fuses_occurrences(), "bpr: table '", name, "' is stored in ", dtype_name(param.dtype()),
+                ", which train.optimizer ", kind, " cannot update: use adam or rowwise_adagrad");
     Table t{name, param, {}, {}};
     if (kind == "rowwise_adagrad") t.first = Tensor::zeros({param.size(0)}, DType::f32, param.device());
     else if (kind != "sgd") t.first = Tensor::zeros(param.shape(), DType::f32, param.device());
@@ -97,6 +101,10 @@ void RowOptimizer::step(const std::vector<ops::SparseRows>& grads) {
   for (size_t t = 0; t < tables_.size(); ++t) {
     Table& table = tables_[t];
     const ops::SparseRows& g = grads[t];
+    if (table.param.dtype() != DType::f32) {
+      fused_update(t, g, steps_ + 1);  // a 16-bit table: coalesced rows are bags of one id too
+      continue;
+    }
     if (table.param.is_cuda()) {
       if (kind_ == "adam") ops::sparse_adam_update(table.param, g, table.first, table.second, adam);
       else if (kind_ == "adagrad") ops::sparse_adagrad_update(table.param, g, table.first, adagrad);
@@ -163,25 +171,30 @@ void RowOptimizer::step_occurrences(const std::vector<ops::SparseRows>& occurren
                 "' come with rows ", o.rows.describe(), ", expected [", n, ", ", width, "]");
   }
   const int64_t step = steps_ + 1;
-  for (size_t t = 0; t < tables_.size(); ++t) {
-    Table& table = tables_[t];
-    const ops::SparseRows& o = occurrences[t];
-    // Each occurrence is a bag of one id; a bias [I] is the table [I, 1].
-    const int64_t n = o.indices.numel(), width = width_of(table);
-    const ops::BagGradient bags{.ids = o.indices,
-                                .offsets = Tensor::arange(n + 1, DType::i64, o.indices.device()),
-                                .dy = o.rows.reshape({n, width}),
-                                .mode = ops::BagMode::sum,
-                                .per_sample_weights = {}};
-    Tensor param = table.param.reshape({table.param.size(0), width});
-    if (kind_ == "adam") {
-      Tensor m = table.first.reshape(param.shape()), v = table.second.reshape(param.shape());
-      ops::embedding_bag_sparse_adam_step(param, m, v, bags, ops::SparseAdamHyper{.lr = lr_, .step = step});
-    } else {
-      ops::embedding_bag_rowwise_adagrad_step(param, table.first, bags, ops::RowWiseAdagradHyper{.lr = lr_});
-    }
-  }
+  for (size_t t = 0; t < tables_.size(); ++t) fused_update(t, occurrences[t], step);
   steps_ = step;
+}
+
+void RowOptimizer::fused_update(size_t t, const ops::SparseRows& rows, int64_t step) {
+  Table& table = tables_[t];
+  // Each row is a bag of one id; a bias [I] is the table [I, 1].
+  const int64_t n = rows.indices.numel(), width = table.param.dim() == 2 ? table.param.size(1) : 1;
+  const ops::BagGradient bags{.ids = rows.indices,
+                              .offsets = Tensor::arange(n + 1, DType::i64, rows.indices.device()),
+                              .dy = rows.rows.reshape({n, width}),
+                              .mode = ops::BagMode::sum,
+                              .per_sample_weights = {}};
+  // Tables draw their rounding words independently of each other and of earlier steps.
+  const HalfRounding rounding{.stochastic = rounding_.stochastic,
+                              .seed = rounding_.seed ^ (0x9e3779b97f4a7c15ull * (t + 1)),
+                              .step = static_cast<uint64_t>(step)};
+  Tensor param = table.param.reshape({table.param.size(0), width});
+  if (kind_ == "adam") {
+    Tensor m = table.first.reshape(param.shape()), v = table.second.reshape(param.shape());
+    ops::embedding_bag_sparse_adam_step(param, m, v, bags, ops::SparseAdamHyper{.lr = lr_, .step = step}, rounding);
+  } else {
+    ops::embedding_bag_rowwise_adagrad_step(param, table.first, bags, ops::RowWiseAdagradHyper{.lr = lr_}, rounding);
+  }
 }
 
 std::vector<std::pair<std::string, Tensor>> RowOptimizer::state() const {

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "aisle/core/half.hpp"
 #include "aisle/ops/scatter.hpp"
 #include "aisle/tensor/tensor.hpp"
 
@@ -23,8 +24,12 @@ namespace aisle::models::bpr {
 class RowOptimizer {
  public:
   // `kind`: adam | sgd | adagrad | rowwise_adagrad. `tables` are (name, live parameter tensor),
-  // f32, 1-D (a bias: each element is a row) or 2-D.
-  RowOptimizer(const std::string& kind, double lr, std::vector<std::pair<std::string, Tensor>> tables);
+  // f32, 1-D (a bias: each element is a row) or 2-D. A 2-D table may be stored in bf16 or f16
+  // with adam or rowwise_adagrad: its state is f32, it is updated by the fused embedding-bag
+  // steps in f32, and its updated rows are rounded back as `rounding` says (stochastic or to
+  // nearest; the seed is mixed with the table's position and the step with the step count).
+  RowOptimizer(const std::string& kind, double lr, std::vector<std::pair<std::string, Tensor>> tables,
+               const HalfRounding& rounding = {});
 
   // One step: grads[t] are table t's gradient rows, coalesced (ids strictly increasing).
   void step(const std::vector<ops::SparseRows>& grads);
@@ -52,8 +57,11 @@ class RowOptimizer {
     Tensor param, first, second;  // adam: exp_avg, exp_avg_sq; adagrad: sum, rowwise_adagrad: row_sum in `first`
   };
   void check_count(size_t grads) const;
+  // Table t's update from rows of ids (repeating or not), summed per id in order: the fused step.
+  void fused_update(size_t t, const ops::SparseRows& rows, int64_t step);
   std::string kind_;
   double lr_;
+  HalfRounding rounding_;
   int64_t steps_ = 0;
   std::vector<Table> tables_;
 };

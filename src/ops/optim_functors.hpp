@@ -144,17 +144,32 @@ AISLE_HD inline T rowwise_accumulate(T& acc, double sum_squares, int64_t row_ele
   return c.lr / (sqrt_(acc) + c.eps);
 }
 
-// One touched row on the CPU: the squares summed in element order in double, then the step. The
-// CUDA kernels sum the squares in a tree instead (same formula, last bits may differ).
+// One touched row on the CPU: the squares summed in double in eight running sums (element j into
+// sum j % 8, the sums added in a fixed tree: vectorised, and the same bits whatever the thread
+// count), then the step. The CUDA kernels sum the squares in a warp tree instead (same formula,
+// last bits may differ).
 template <class T>
 inline void rowwise_adagrad_row(T* p, const T* g, T& acc, int64_t row, const RowWiseAdagradCoeffs<T>& c) {
-  double sum_squares = 0.0;
-  for (int64_t j = 0; j < row; ++j) {
-    const double d = rowwise_decayed_grad(p[j], g[j], c);
-    sum_squares += d * d;
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  const bool decay = c.weight_decay != T(0);
+  int64_t j = 0;
+  for (; j + 8 <= row; j += 8) {
+    for (int l = 0; l < 8; ++l) {
+      const double d = decay ? static_cast<double>(rowwise_decayed_grad(p[j + l], g[j + l], c)) : g[j + l];
+      lane[l] += d * d;
+    }
   }
+  for (; j < row; ++j) {
+    const double d = rowwise_decayed_grad(p[j], g[j], c);
+    lane[j % 8] += d * d;
+  }
+  const double sum_squares = ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
   const T multiplier = rowwise_accumulate(acc, sum_squares, row, c);
-  for (int64_t j = 0; j < row; ++j) p[j] = p[j] - mul_rn(multiplier, rowwise_decayed_grad(p[j], g[j], c));
+  if (decay) {
+    for (int64_t x = 0; x < row; ++x) p[x] = p[x] - mul_rn(multiplier, rowwise_decayed_grad(p[x], g[x], c));
+  } else {
+    for (int64_t x = 0; x < row; ++x) p[x] = p[x] - mul_rn(multiplier, g[x]);
+  }
 }
 
 }  // namespace aisle::detail

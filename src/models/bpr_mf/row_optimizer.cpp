@@ -68,6 +68,9 @@ void sgd_row(float* __restrict p, const float* __restrict g, int64_t n, float lr
   for (int64_t x = 0; x < n; ++x) p[x] = p[x] - lr * g[x];
 }
 
+// Elements in one row of a table: a bias [I] is the table [I, 1].
+int64_t row_width(const Tensor& table) { return table.dim() == 2 ? table.size(1) : 1; }
+
 }  // namespace
 
 RowOptimizer::RowOptimizer(const std::string& kind, double lr, std::vector<std::pair<std::string, Tensor>> tables,
@@ -161,12 +164,11 @@ void RowOptimizer::step_occurrences(const std::vector<ops::SparseRows>& occurren
     step(coalesced);
     return;
   }
-  auto width_of = [](const Table& table) { return table.param.dim() == 2 ? table.param.size(1) : int64_t{1}; };
   for (size_t t = 0; t < tables_.size(); ++t) {
     const ops::SparseRows& o = occurrences[t];
     AISLE_CHECK(o.indices.defined() && o.rows.defined() && o.indices.dim() == 1, "bpr: occurrence gradient of table '",
                 tables_[t].name, "' needs 1-D ids and their rows");
-    const int64_t n = o.indices.numel(), width = width_of(tables_[t]);
+    const int64_t n = o.indices.numel(), width = row_width(tables_[t].param);
     AISLE_CHECK(o.rows.numel() == n * width, "bpr: ", n, " occurrences of table '", tables_[t].name,
                 "' come with rows ", o.rows.describe(), ", expected [", n, ", ", width, "]");
   }
@@ -177,8 +179,8 @@ void RowOptimizer::step_occurrences(const std::vector<ops::SparseRows>& occurren
 
 void RowOptimizer::fused_update(size_t t, const ops::SparseRows& rows, int64_t step) {
   Table& table = tables_[t];
-  // Each row is a bag of one id; a bias [I] is the table [I, 1].
-  const int64_t n = rows.indices.numel(), width = table.param.dim() == 2 ? table.param.size(1) : 1;
+  // Each row is a bag of one id.
+  const int64_t n = rows.indices.numel(), width = row_width(table.param);
   const ops::BagGradient bags{.ids = rows.indices,
                               .offsets = Tensor::arange(n + 1, DType::i64, rows.indices.device()),
                               .dy = rows.rows.reshape({n, width}),

@@ -62,9 +62,7 @@ Config Config::from_recipe(const recipe::Recipe& r) {
   return c;
 }
 
-DType Config::table_storage() const {
-  return table_dtype == "bf16" ? DType::bf16 : table_dtype == "f16" ? DType::f16 : DType::f32;
-}
+DType Config::table_storage() const { return parse_dtype(table_dtype); }
 
 std::string Config::to_json() const {
   const nlohmann::ordered_json j = {

@@ -150,6 +150,31 @@ TEST(Trainer, ResumeAfterAStopInsideAnEpochEndsExactlyLikeAnUninterruptedRun) {
   EXPECT_TRUE(saw_resume);
 }
 
+// write_checkpoints = false (aisle bench's scratch runs): no checkpoint at epoch ends, at the end
+// or on a stop inside an epoch, and the same training and test metrics as a run that writes them.
+TEST(Trainer, RunWithoutCheckpointsWritesNoneAndTrainsTheSame) {
+  testing::TempDir tmp;
+  const auto r = load(shop_recipe(kBpr), {"train.checkpoint_every=1"});
+  const TrainResult with = train(r, quiet(tmp / "with"));
+  ASSERT_TRUE(latest_checkpoint(tmp / "with" / "checkpoints").has_value());
+
+  TrainOptions o = quiet(tmp / "without");
+  o.write_checkpoints = false;
+  const TrainResult without = train(r, o);
+  EXPECT_EQ(without.status, "completed");
+  EXPECT_EQ(without.test_metrics, with.test_metrics);
+  EXPECT_FALSE(latest_checkpoint(tmp / "without" / "checkpoints").has_value());
+  for (const json& e : events(tmp / "without")) EXPECT_NE(e["event"], "checkpoint") << e.dump();
+
+  TrainOptions stopped = quiet(tmp / "stopped");
+  stopped.write_checkpoints = false;
+  stopped.on_step = [](int64_t epoch, const StepReport& s) {
+    if (epoch == 1 && s.step == 2) request_stop();
+  };
+  EXPECT_EQ(train(r, stopped).status, "stopped");
+  EXPECT_FALSE(latest_checkpoint(tmp / "stopped" / "checkpoints").has_value());
+}
+
 TEST(Trainer, ResumeRefusesADifferentRecipe) {
   testing::TempDir tmp;
   const auto r = load(shop_recipe(kBpr));

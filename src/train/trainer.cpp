@@ -301,10 +301,10 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
           "or resume from the checkpoint (--resume)"));
     }
     if (pos.step < steps) {  // stopped by a signal inside the epoch
-      const fs::path dir = checkpoint_here();
+      const std::string where = o.write_checkpoints ? "; checkpoint " + checkpoint_here().string() + " (continue with --resume)"
+                                                    : "; no checkpoint (this run writes none)";
       log.write("stop", {{"epoch", epoch}, {"step", pos.step}});
-      say(console, "stopped at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(pos.step) +
-                         "; checkpoint " + dir.string() + " (continue with --resume)");
+      say(console, "stopped at epoch " + std::to_string(epoch + 1) + " step " + std::to_string(pos.step) + where);
       status = "stopped";
       break;
     }
@@ -369,11 +369,14 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
     }
     const bool stop_now =
         several ? comm->all_reduce_scalar(g_stop_requested, dist::ReduceOp::max) != 0 : g_stop_requested != 0;
-    if (last || stop_early || stop_now || (checkpoint_every > 0 && pos.epoch % checkpoint_every == 0)) checkpoint_here();
+    if (o.write_checkpoints &&
+        (last || stop_early || stop_now || (checkpoint_every > 0 && pos.epoch % checkpoint_every == 0)))
+      checkpoint_here();
     if (stop_early) break;
     if (stop_now && !last) {
       log.write("stop", {{"epoch", pos.epoch}, {"step", 0}});
-      say(console, "stopped after epoch " + std::to_string(pos.epoch) + " (continue with --resume)");
+      say(console, "stopped after epoch " + std::to_string(pos.epoch) +
+                       (o.write_checkpoints ? " (continue with --resume)" : "; no checkpoint (this run writes none)"));
       status = "stopped";
       break;
     }

@@ -1,5 +1,5 @@
 // `aisle bench RECIPE`: how fast a recipe's model trains and evaluates here. Trains the recipe for
-// a few epochs in a scratch run directory (no checkpoints between epochs, no export, evaluation
+// a few epochs in a scratch run directory (no checkpoints at all, no export, evaluation
 // only at the end), then reports each epoch's time, the median, examples per second, the time
 // of one full evaluation, and peak device and host memory. Kernel-level microbenchmarks are the
 // tools/bench binaries (bench_*), their PyTorch peers tools/bench/peers; see BENCHMARKS.md.
@@ -71,6 +71,7 @@ nlohmann::json measure(const BenchArgs& a) {
   o.force = true;
   o.console = nullptr;
   o.progress = nullptr;
+  o.write_checkpoints = false;
   const train::TrainResult r = train::train(recipe, o);
 
   std::vector<double> epoch_seconds, rates;

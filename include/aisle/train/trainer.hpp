@@ -38,6 +38,10 @@ struct TrainOptions {
   bool force = false;             // start over in an existing run directory (deleting it)
   std::FILE* console = stdout;    // epoch and evaluation lines; nullptr: quiet
   std::FILE* progress = stderr;   // progress bar or periodic lines; nullptr: none
+  // false: no checkpoint at epoch ends, at the end or on a signal (`aisle bench`'s scratch runs:
+  // a 100M-row table with its optimizer state would write tens of GB for nothing). The "best"
+  // checkpoint of early stopping is still written, as restoring the best epoch reads it.
+  bool write_checkpoints = true;
   // Called after every step (tests stop runs at chosen steps through request_stop()).
   std::function<void(int64_t epoch, const StepReport& step)> on_step;
 };

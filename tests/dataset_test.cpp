@@ -1,5 +1,8 @@
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <random>
+#include <set>
 
 #include "aisle/aisle.hpp"
 #include "aisle/data/dataset.hpp"
@@ -212,6 +215,35 @@ TEST(Interactions, SelectValidateAndUserIndex) {
   EXPECT_EQ(parse_event("addtocart"), Event::cart);
   EXPECT_EQ(parse_event("transaction"), Event::purchase);
   EXPECT_FALSE(parse_event("click").has_value());
+}
+
+// The index against a std::set per user on rows with many repeats, users without rows (first,
+// middle, last) and a heavy user: its in-place compaction of duplicates must keep every list.
+TEST(Interactions, UserIndexMatchesSetsWithRepeatsAndEmptyUsers) {
+  std::mt19937_64 rng(11);
+  const int64_t num_users = 40, num_items = 25;
+  std::vector<int64_t> users, items;
+  for (int k = 0; k < 3000; ++k) {
+    int64_t u = static_cast<int64_t>(rng() % num_users);
+    if (u == 0 || u == 17 || u == num_users - 1) u = 5;  // users 0, 17 and the last have no rows
+    users.push_back(k % 4 == 0 ? 9 : u);                 // user 9 is heavy
+    items.push_back(static_cast<int64_t>(rng() % (k % 3 == 0 ? 4 : num_items)));  // small ids repeat
+  }
+  std::map<int64_t, std::set<int64_t>> want;
+  for (size_t r = 0; r < users.size(); ++r) want[users[r]].insert(items[r]);
+  const UserItemIndex index(Interactions::from_vectors(users, items, num_users, num_items));
+  ASSERT_EQ(index.num_users(), num_users);
+  int64_t total = 0;
+  for (int64_t u = 0; u < num_users; ++u) {
+    const std::vector<int64_t> got(index.begin(u), index.end(u));
+    const std::vector<int64_t> expected(want[u].begin(), want[u].end());
+    EXPECT_EQ(got, expected) << "user " << u;
+    total += static_cast<int64_t>(expected.size());
+  }
+  EXPECT_EQ(index.degree(0), 0);
+  EXPECT_EQ(index.degree(num_users - 1), 0);
+  EXPECT_EQ(static_cast<int64_t>(index.items().size()), total);
+  EXPECT_EQ(index.offsets().back(), total);
 }
 
 }  // namespace

@@ -22,6 +22,10 @@
 #                                      names (bpr_mf_test, bench_eval, torch_bpr) to run only those;
 #                                      GPU_CHECK_FILTER: a gtest filter (default *Cuda*);
 #                                      GPU_CHECK_SANITIZER_TIMEOUT: seconds per sanitizer run (240).
+#   DIR/gpu_check.sh scale WORKDIR STAGE...
+#                                      on the GPU machine: the 100M-row table and 1B-interaction
+#                                      BPR epochs (tools/bench/scale_check.sh; stages table-data,
+#                                      table, stream-data, stream, one per device call).
 # Exit status is non-zero when any CUDA test fails or a sanitizer reports an error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -125,6 +129,16 @@ run_training() {  # $1 = packed dir (aisle binary, data/); $2 = results dir. Tra
   return $status
 }
 
+use_packed_libraries() {  # the packed libaisle and non-CUDA libraries, the GPU machine's CUDA
+  export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+  # No cuBLAS in the toolkit there? Use the copy that ships with PyTorch's pip wheels.
+  if ! ls /usr/local/cuda/lib64/libcublas.so.* >/dev/null 2>&1; then
+    for d in $(python3 -c 'import nvidia, os; print(" ".join(os.path.join(p, s, "lib") for p in nvidia.__path__ for s in os.listdir(p)))' 2>/dev/null); do
+      [[ -d $d ]] && LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"
+    done
+  fi
+}
+
 case "$mode" in
   local)
     root=$(cd "$here/.." && pwd)
@@ -156,14 +170,20 @@ case "$mode" in
     done
     du -sh "$dest"
     ;;
+  scale)
+    # Issue 5's 100M-row table and 1B-interaction epochs with the packed aisle (see
+    # tools/bench/scale_check.sh); results in WORKDIR/results.jsonl, copied to $OUT when set.
+    use_packed_libraries
+    shift
+    work=${1:?usage: gpu_check.sh scale WORKDIR STAGE...}
+    shift
+    status=0
+    bash tools/bench/scale_check.sh "$here/aisle" "$work" "$@" 2>&1 | tee -a "$work.log" || status=1
+    [[ -n ${OUT:-} && -f $work/results.jsonl ]] && cp "$work/results.jsonl" "$work.log" "$OUT/"
+    exit $status
+    ;;
   run)
-    export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
-    # No cuBLAS in the toolkit there? Use the copy that ships with PyTorch's pip wheels.
-    if ! ls /usr/local/cuda/lib64/libcublas.so.* >/dev/null 2>&1; then
-      for d in $(python3 -c 'import nvidia, os; print(" ".join(os.path.join(p, s, "lib") for p in nvidia.__path__ for s in os.listdir(p)))' 2>/dev/null); do
-        [[ -d $d ]] && LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"
-      done
-    fi
+    use_packed_libraries
     shift
     bench=0 train=0 sanitize=1
     for arg in "$@"; do
@@ -193,7 +213,7 @@ case "$mode" in
     exit $status
     ;;
   *)
-    echo "usage: gpu_check.sh [local | pack DIR | run [--bench]]" >&2
+    echo "usage: gpu_check.sh [local | pack DIR | run [--bench] [--train] [--no-sanitizer] | scale WORKDIR STAGE...]" >&2
     exit 2
     ;;
 esac

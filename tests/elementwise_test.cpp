@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "aisle/aisle.hpp"
@@ -82,6 +83,54 @@ TEST(Elementwise, BroadcastForwardValues) {
   EXPECT_EQ(ops::mul(col, row).to_vector<double>(), (std::vector<double>{1000, 2000, 3000, 2000, 4000, 6000}));
   EXPECT_EQ(ops::broadcast_to(row, {2, 3}).to_vector<double>(), (std::vector<double>{10, 20, 30, 10, 20, 30}));
   EXPECT_EQ(ops::sub(Tensor::scalar<double>(1), a).shape(), (Shape{2, 3}));
+}
+
+// Every broadcasting pattern against a loop over the full index (coordinates -> both inputs),
+// bit for bit: the kernels walk runs of the innermost axis with strides 1/0 (row bias, per-row
+// scale, outer products, scalars, middle axes) and must land on the same elements.
+TEST(Elementwise, BroadcastRunsMatchAnIndexLoop) {
+  struct Case {
+    Shape a, b;
+  };
+  const Case cases[] = {{{37, 21}, {21}},       {{37, 21}, {37, 1}},    {{37, 1}, {1, 21}},   {{1, 21}, {37, 21}},
+                        {{4, 3, 5}, {4, 1, 5}}, {{4, 1, 5}, {1, 3, 1}}, {{2, 3, 4, 5}, {3, 1, 5}}, {{5}, {}},
+                        {{}, {6, 7}},           {{1, 1}, {1, 1}},       {{3, 1, 1}, {1, 1, 70}}};
+  Generator gen(90);
+  for (const Case& c : cases) {
+    const Tensor a = random_tensor(c.a, gen, DType::f32, -2, 2);
+    const Tensor b = random_tensor(c.b, gen, DType::f32, 0.5, 2);
+    Shape out(std::max(c.a.size(), c.b.size()), 1);  // NumPy's rule, aligned at the last axis
+    for (const Shape* s : {&c.a, &c.b})
+      for (size_t d = 0; d < s->size(); ++d)
+        out[out.size() - s->size() + d] = std::max(out[out.size() - s->size() + d], (*s)[d]);
+    const std::vector<float> va = a.to_vector<float>(), vb = b.to_vector<float>();
+    auto at = [&](const std::vector<float>& v, const Shape& s, const std::vector<int64_t>& coord) {
+      int64_t off = 0;
+      for (size_t d = 0; d < s.size(); ++d) {
+        const int64_t x = coord[coord.size() - s.size() + d];
+        off = off * s[d] + (s[d] == 1 ? 0 : x);
+      }
+      return v[static_cast<size_t>(off)];
+    };
+    int64_t numel = 1;
+    for (const int64_t d : out) numel *= d;
+    std::vector<float> want_add, want_div, want_to;
+    for (int64_t i = 0; i < numel; ++i) {
+      std::vector<int64_t> coord(out.size());
+      for (int64_t d = static_cast<int64_t>(out.size()) - 1, r = i; d >= 0; --d) {
+        coord[static_cast<size_t>(d)] = r % out[static_cast<size_t>(d)];
+        r /= out[static_cast<size_t>(d)];
+      }
+      want_add.push_back(at(va, c.a, coord) + at(vb, c.b, coord));
+      want_div.push_back(at(va, c.a, coord) / at(vb, c.b, coord));
+      want_to.push_back(at(va, c.a, coord));
+    }
+    const std::string what = shape_str(c.a) + " with " + shape_str(c.b);
+    EXPECT_EQ(ops::add(a, b).shape(), out) << what;
+    EXPECT_EQ(ops::add(a, b).to_vector<float>(), want_add) << what;
+    EXPECT_EQ(ops::div(a, b).to_vector<float>(), want_div) << what;
+    EXPECT_EQ(ops::broadcast_to(a, out).to_vector<float>(), want_to) << what;
+  }
 }
 
 TEST(Elementwise, ScalarOperatorsAndComposition) {

@@ -1,5 +1,6 @@
 #pragma once
 // Internal: NumPy-style broadcasting shared by the CPU and CUDA elementwise kernels.
+#include <algorithm>
 #include <cstdint>
 
 #include "aisle/core/macros.hpp"
@@ -28,6 +29,28 @@ struct BroadcastIndex {
     }
   }
 };
+
+// Host loops over outputs [begin, end): calls run(i, ia, ib, n, step_a, step_b) for each maximal
+// run along the innermost merged axis, where output i + k reads a[ia + k * step_a] and
+// b[ib + k * step_b] for k < n. One index computation (two divisions an axis) per run instead of
+// per element, and the runs' plain strides (1 or 0 in the common cases: a bias over rows, a
+// per-row scale) let the compiler vectorise the caller's loop.
+template <class Run>
+void for_each_broadcast_run(const BroadcastIndex& index, int64_t begin, int64_t end, Run&& run) {
+  if (index.ndim == 0) {  // every axis has size 1: one element
+    if (begin < end) run(begin, int64_t{0}, int64_t{0}, end - begin, int64_t{0}, int64_t{0});
+    return;
+  }
+  const int last = index.ndim - 1;
+  const int64_t inner = index.size[last];
+  for (int64_t i = begin; i < end;) {
+    int64_t ia = 0, ib = 0;
+    index.offsets(i, ia, ib);
+    const int64_t n = std::min(end - i, inner - i % inner);
+    run(i, ia, ib, n, index.stride_a[last], index.stride_b[last]);
+    i += n;
+  }
+}
 
 // The broadcast result shape; throws aisle::Error naming `op` and both shapes if incompatible.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);

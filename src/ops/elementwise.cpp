@@ -2,6 +2,8 @@
 // CUDA twin: cuda/elementwise.cu. Formulas: src/ops/elementwise_functors.hpp.
 #include "aisle/ops/elementwise.hpp"
 
+#include <algorithm>
+
 #include "cuda/elementwise.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/dispatch.hpp"
@@ -68,11 +70,23 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
           for (int64_t i = begin; i < end; ++i) po[i] = detail::binary_apply<kOp>(pa[i], pb[i]);
           return;
         }
-        for (int64_t i = begin; i < end; ++i) {
-          int64_t ia, ib;
-          index.offsets(i, ia, ib);
-          po[i] = detail::binary_apply<kOp>(pa[ia], pb[ib]);
-        }
+        detail::for_each_broadcast_run(index, begin, end, [&](int64_t i, int64_t ia, int64_t ib, int64_t n,
+                                                              int64_t sa, int64_t sb) {
+          T* o = po + i;
+          const T* x = pa + ia;
+          const T* y = pb + ib;
+          if (sa == 1 && sb == 1) {
+            for (int64_t k = 0; k < n; ++k) o[k] = detail::binary_apply<kOp>(x[k], y[k]);
+          } else if (sa == 1 && sb == 0) {
+            const T yv = *y;
+            for (int64_t k = 0; k < n; ++k) o[k] = detail::binary_apply<kOp>(x[k], yv);
+          } else if (sa == 0 && sb == 1) {
+            const T xv = *x;
+            for (int64_t k = 0; k < n; ++k) o[k] = detail::binary_apply<kOp>(xv, y[k]);
+          } else {
+            for (int64_t k = 0; k < n; ++k) o[k] = detail::binary_apply<kOp>(x[k * sa], y[k * sb]);
+          }
+        });
       });
     });
   });
@@ -200,11 +214,12 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
     const T* px = x.data<T>();
     T* po = out.data<T>();
     cpu::parallel_for(out.numel(), kGrain, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        int64_t ix, unused;
-        index.offsets(i, ix, unused);
-        po[i] = px[ix];
-      }
+      detail::for_each_broadcast_run(index, begin, end, [&](int64_t i, int64_t ix, int64_t, int64_t n, int64_t sx,
+                                                            int64_t) {
+        if (sx == 1) std::copy_n(px + ix, n, po + i);
+        else if (sx == 0) std::fill_n(po + i, n, px[ix]);
+        else for (int64_t k = 0; k < n; ++k) po[i + k] = px[ix + k * sx];
+      });
     });
   });
   return out;

@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# A LightGCN epoch on Gowalla on this machine's CPU, Aisle against PyTorch, side by side: Aisle's
-# recipes/gowalla-lightgcn.yaml (evaluation off; the epoch time from the run's metrics.jsonl, the
-# median of the epochs after the first when there are several) and tools/bench/peers/torch_lightgcn.py
-# with the same settings and the same thread count (OMP_NUM_THREADS for Aisle, torch.set_num_threads
-# for PyTorch), then each peer case's epoch time over Aisle's: the speed-up (issue 6's CPU target
-# is >= 2x against the PyTorch peer). The 1-minute load average and the time are printed before
-# and after each run, as both runs see whatever else the machine is doing.
-#   tools/bench/lightgcn_cpu_vs_torch.sh [GOWALLA_DIR] [AISLE] [THREADS] [EPOCHS]
+# A graph model's training epoch on Gowalla on this machine's CPU, Aisle against PyTorch, side by
+# side: Aisle's recipes/gowalla-$MODEL.yaml (evaluation off; the epoch time from the run's
+# metrics.jsonl, the median of the epochs after the first when there are several) and
+# tools/bench/peers/torch_$MODEL.py with the same settings and the same thread count (OMP_NUM_THREADS
+# for Aisle, torch.set_num_threads for PyTorch), then each peer case's time over Aisle's: the
+# speed-up (issue 6's CPU target for LightGCN is >= 2x, issue 5's for every model 1.5x). The
+# 1-minute load average and the time are printed before and after each run, as both runs see
+# whatever else the machine is doing.
+#   tools/bench/graph_cpu_vs_torch.sh [GOWALLA_DIR] [AISLE] [THREADS] [EPOCHS]
 # GOWALLA_DIR holds train.txt and test.txt (plain or .xz; default: shared/data/gowalla beside the
 # checkout), AISLE defaults to build-base/aisle, THREADS to 2, EPOCHS to 3. Environment:
-#   PYTHON             a python3 with torch (default python3); torch_geometric adds the pyg case
-#   PEER_CASES         torch_lightgcn.py --cases (default coo,csr_sym: the reference code's COO
-#                      adjacency and the symmetric-CSR variant; add pyg for PyG's LightGCN)
+#   MODEL              lightgcn (default) or ngcf
+#   PYTHON             a python3 with torch (default python3); torch_geometric adds LightGCN's pyg case
+#   PEER_CASES         the peer's --cases (default coo,csr_sym: the reference code's COO adjacency
+#                      and the symmetric-CSR variant; add pyg for PyG's LightGCN)
 #   PEER_WARMUP_STEPS  steps of the peer's warm-up epoch (default 10; 0 runs a whole epoch)
+#   PEER_STEPS         steps the peer times in each epoch (default 0: all). With N > 0 the peer's
+#                      epochs are cut short and the speed-up compares time per step (Aisle's
+#                      whole epochs against the peer's first N steps): NGCF's PyTorch epoch takes
+#                      over ten minutes on 2 cores.
 #   ORDER              aisle-first (default) or peer-first, to alternate between repeats
-# Example: PYTHON=/path/venv/bin/python tools/bench/lightgcn_cpu_vs_torch.sh ../shared/data/gowalla build-base/aisle 2 1
-# One Gowalla epoch takes minutes on a 2-core CPU (396 steps, each propagating the whole graph).
+# Example: MODEL=ngcf PEER_STEPS=60 tools/bench/graph_cpu_vs_torch.sh ../shared/data/gowalla build-base/aisle 2 1
+# One Gowalla epoch takes minutes on a 2-core CPU (every step propagates the whole graph).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -27,6 +33,9 @@ python=${PYTHON:-python3}
 cases=${PEER_CASES:-coo,csr_sym}
 warmup=${PEER_WARMUP_STEPS:-10}
 order=${ORDER:-aisle-first}
+model=${MODEL:-lightgcn}
+peer_steps=${PEER_STEPS:-0}
+[[ $model == lightgcn || $model == ngcf ]] || { echo "MODEL must be lightgcn or ngcf, not '$model'" >&2; exit 2; }
 
 pick() {  # the first of DIR/NAME and DIR/NAME.xz that exists
   if [[ -f "$1/$2" ]]; then echo "$1/$2"; elif [[ -f "$1/$2.xz" ]]; then echo "$1/$2.xz"; else
@@ -40,40 +49,47 @@ load() { echo "$(cut -d' ' -f1 /proc/loadavg) at $(date +%T)"; }
 
 run_aisle() {
   echo "aisle: $epochs epoch(s), $threads thread(s), load $(load)" >&2
-  OMP_NUM_THREADS=$threads "$aisle" train "$root/recipes/gowalla-lightgcn.yaml" --run-dir "$work/run" --force \
+  OMP_NUM_THREADS=$threads "$aisle" train "$root/recipes/gowalla-$model.yaml" --run-dir "$work/run" --force \
     --quiet --set device=cpu --set data.input="$train" --set data.test="$test" --set train.epochs="$epochs" \
     --set eval.every=0 --set train.checkpoint_every=0 > "$work/aisle.log" 2>&1 || { cat "$work/aisle.log"; exit 1; }
   python3 - "$work/run/metrics.jsonl" > "$work/aisle.ms" <<'PY'
 import json, statistics, sys
-epochs = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l).get("event") == "epoch"]
+events = [json.loads(l) for l in open(sys.argv[1])]
+epochs = [e for e in events if e.get("event") == "epoch"]
+# Steps per epoch from the progress ticks (one every train.log_every seconds; 0 when none came).
+steps = next((e["steps"] for e in events if e.get("event") == "step"), 0)
 times = [e["seconds"] for e in epochs[1:]] or [e["seconds"] for e in epochs]
-print(statistics.median(times) * 1e3)
+print(statistics.median(times) * 1e3, steps)
 print("aisle epochs_s:", [round(e["seconds"], 2) for e in epochs], file=sys.stderr)
 PY
   echo "aisle done, load $(load)" >&2
 }
 
 run_peer() {
-  echo "peer: $cases, warm-up $warmup step(s) + $epochs epoch(s), $threads thread(s), load $(load)" >&2
-  (cd "$here/peers" && OMP_NUM_THREADS=$threads "$python" -W ignore torch_lightgcn.py cpu "$train" \
-    --epochs "$epochs" --threads "$threads" --warmup-steps "$warmup" --cases "$cases") > "$work/peer.jsonl"
+  echo "peer: $cases, warm-up $warmup step(s) + $epochs epoch(s) (steps: ${peer_steps/#0/all}), $threads thread(s), load $(load)" >&2
+  (cd "$here/peers" && OMP_NUM_THREADS=$threads "$python" -W ignore "torch_$model.py" cpu "$train" \
+    --epochs "$epochs" --threads "$threads" --warmup-steps "$warmup" --steps "$peer_steps" --cases "$cases") > "$work/peer.jsonl"
   cat "$work/peer.jsonl" >&2
   echo "peer done, load $(load)" >&2
 }
 
 if [[ $order == peer-first ]]; then run_peer; run_aisle; else run_aisle; run_peer; fi
 
-python3 - "$work/aisle.ms" "$work/peer.jsonl" "$threads" <<'PY'
+python3 - "$work/aisle.ms" "$work/peer.jsonl" "$threads" "$model" <<'PY'
 import json, sys
-aisle_ms = float(open(sys.argv[1]).read())
-print(f"{'case':<34} {'threads':>7} {'epoch_s':>9} {'speed-up of aisle':>18}")
-print(f"{'aisle lightgcn (gowalla)':<34} {sys.argv[3]:>7} {aisle_ms / 1e3:9.2f} {'':>18}")
+aisle_ms, aisle_steps = open(sys.argv[1]).read().split()
+aisle_ms, aisle_steps = float(aisle_ms), int(aisle_steps)
+model = sys.argv[4]
+print(f"{'case':<34} {'threads':>7} {'epoch_s':>9} {'ms/step':>8} {'speed-up of aisle':>18}")
+print(f"{'aisle ' + model + ' (gowalla)':<34} {sys.argv[3]:>7} {aisle_ms / 1e3:9.2f} {aisle_ms / max(aisle_steps, 1):8.1f} {'':>18}")
 for line in open(sys.argv[2]):
     row = json.loads(line)
     if "ms" not in row:
         print(f"{row['name']:<34} {row.get('note', '')}")
         continue
-    partial = "" if row.get("full_epoch", True) else f"  ({row['steps']} steps only)"
-    ratio = f"{row['ms'] / aisle_ms:18.2f}" if row.get("full_epoch", True) else f"{'-':>18}"
-    print(f"{row['name']:<34} {row['threads']:>7} {row['ms'] / 1e3:9.2f} {ratio}{partial}")
+    if row.get("full_epoch", True):
+        print(f"{row['name']:<34} {row['threads']:>7} {row['ms'] / 1e3:9.2f} {row['ms_per_step']:8.1f} {row['ms'] / aisle_ms:18.2f}")
+    else:  # a cut-short epoch: compare the time per step
+        print(f"{row['name']:<34} {row['threads']:>7} {'-':>9} {row['ms_per_step']:8.1f} "
+              f"{row['ms_per_step'] / (aisle_ms / aisle_steps):18.2f}  (per step; first {row['steps']} steps)")
 PY

@@ -1,5 +1,5 @@
-// layer_norm on CUDA. CPU twin and reference: src/ops/layer_norm.cpp; both evaluate the formulas
-// in src/ops/layer_norm_functors.hpp.
+// layer_norm and l2_normalize_rows on CUDA. CPU twin and reference: src/ops/layer_norm.cpp; both
+// evaluate the formulas in src/ops/layer_norm_functors.hpp.
 //  - forward and dx: a warp or a block per row (cuda/row_reduce.cuh), row sums in double;
 //  - dgamma/dbeta: no atomics. Pass 1 gives each (chunk of rows, column) pair a thread that sums
 //    its chunk in row order into a partial buffer laid out [column][chunk]; pass 2 gives each
@@ -110,6 +110,35 @@ __global__ void param_finish_kernel(const double* partial_g, const double* parti
   }
 }
 
+// A row's sum of squares (double, in the team's order: the last bits may differ from the CPU's
+// row order), then y = x / norm.
+template <bool kBlock, class T>
+__global__ void l2_normalize_kernel(const T* x, T* y, T* norm, int64_t rows, int64_t d, double eps) {
+  __shared__ double scratch[32];
+  const RowTeam<kBlock> team;
+  for (int64_t r = team.first_row; r < rows; r += team.row_step) {
+    const T* xr = x + r * d;
+    double sum = 0;
+    for (int64_t j = team.lane; j < d; j += team.size) sum += static_cast<double>(xr[j] * xr[j]);
+    const T n = detail::l2_row_norm<T>(team.all_reduce(sum, scratch, SumOp{}), eps);
+    for (int64_t j = team.lane; j < d; j += team.size) y[r * d + j] = xr[j] / n;
+    if (team.lane == 0) norm[r] = n;
+  }
+}
+
+template <bool kBlock, class T>
+__global__ void l2_normalize_dx_kernel(const T* y, const T* norm, const T* dy, T* dx, int64_t rows, int64_t d) {
+  __shared__ double scratch[32];
+  const RowTeam<kBlock> team;
+  for (int64_t r = team.first_row; r < rows; r += team.row_step) {
+    const T *yr = y + r * d, *dyr = dy + r * d;
+    double dot = 0;
+    for (int64_t j = team.lane; j < d; j += team.size) dot += static_cast<double>(yr[j] * dyr[j]);
+    const T dt = static_cast<T>(team.all_reduce(dot, scratch, SumOp{}));
+    for (int64_t j = team.lane; j < d; j += team.size) dx[r * d + j] = detail::l2_normalize_grad(dyr[j], yr[j], dt, norm[r]);
+  }
+}
+
 template <class T>
 const T* data_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
@@ -157,6 +186,31 @@ void layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& mea
     param_finish_kernel<T><<<grid_for(d * 32), kThreads, 0, s>>>(partial_g, partial_b, d, chunks,
                                                                  dgamma.data<T>(), dbeta.data<T>());
     check_launch(op);
+  });
+}
+
+void l2_normalize_rows(const Tensor& x, const Tensor& y, const Tensor& norm, int64_t rows, int64_t d, double eps) {
+  detail::dispatch_float(x.dtype(), "l2_normalize_rows", [&](auto tag) {
+    using T = decltype(tag);
+    cudaStream_t s = stream_of(x);
+    launch_rows(rows, d, [&](unsigned grid, int threads, auto block) {
+      l2_normalize_kernel<decltype(block)::value, T><<<grid, threads, 0, s>>>(x.data<T>(), y.data<T>(), norm.data<T>(),
+                                                                              rows, d, eps);
+    });
+    check_launch("l2_normalize_rows");
+  });
+}
+
+void l2_normalize_rows_backward(const Tensor& y, const Tensor& norm, const Tensor& dy, const Tensor& dx, int64_t rows,
+                                int64_t d) {
+  detail::dispatch_float(y.dtype(), "l2_normalize_rows_backward", [&](auto tag) {
+    using T = decltype(tag);
+    cudaStream_t s = stream_of(y);
+    launch_rows(rows, d, [&](unsigned grid, int threads, auto block) {
+      l2_normalize_dx_kernel<decltype(block)::value, T><<<grid, threads, 0, s>>>(
+          y.data<T>(), norm.data<T>(), dy.data<T>(), dx.data<T>(), rows, d);
+    });
+    check_launch("l2_normalize_rows_backward");
   });
 }
 

@@ -12,4 +12,9 @@ void layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& mea
                          const Tensor& rstd, const Tensor& dy, const Tensor& dx,
                          const Tensor& dgamma, const Tensor& dbeta, int64_t rows, int64_t d);
 
+// x, y, dy, dx [rows, d]; norm [rows]; rows, d >= 1.
+void l2_normalize_rows(const Tensor& x, const Tensor& y, const Tensor& norm, int64_t rows, int64_t d, double eps);
+void l2_normalize_rows_backward(const Tensor& y, const Tensor& norm, const Tensor& dy, const Tensor& dx, int64_t rows,
+                                int64_t d);
+
 }  // namespace aisle::cuda

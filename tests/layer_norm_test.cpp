@@ -16,6 +16,9 @@ using testing::random_tensor;
 
 Var ln_affine(const std::vector<Var>& v) { return layer_norm(v[0], v[1], v[2]); }
 Var ln_plain(const std::vector<Var>& v) { return layer_norm(v[0], Var(), Var()); }
+Var l2_fused(const std::vector<Var>& v) { return l2_normalize_rows(v[0]); }
+// What NGCF and GraphSAGE computed before the fused op: five elementwise ops.
+Var l2_composite(const std::vector<Var>& v) { return v[0] / sqrt(sum(square(v[0]), 1, /*keepdim=*/true) + 1e-12); }
 
 TEST(LayerNorm, ValuesMatchNaiveReference) {
   Generator gen(1);
@@ -150,6 +153,63 @@ TEST(LayerNorm, BadInputsNameTheOpAndShapes) {
   const std::string b = testing::error_message([&] { ops::layer_norm_backward(x, Tensor(), r.mean.reshape({1, 2}), r.rstd, x); });
   EXPECT_NE(b.find("layer_norm_backward: mean [1, 2]"), std::string::npos) << b;
   EXPECT_THROW(ops::layer_norm_backward(x, Tensor(), r.mean, r.rstd, Tensor::zeros({3, 2})), Error);
+}
+
+// The fused row L2 normalisation gives the composite's values bit for bit on the CPU (f32 and
+// f64, a zero row included), unit rows, gradients that pass a finite-difference check and agree
+// with the composite's to rounding, and its row norms.
+TEST(L2NormalizeRows, MatchesTheCompositeAndItsGradients) {
+  Generator gen(12);
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    for (const Shape& shape : {Shape{1, 1}, Shape{37, 64}, Shape{5, 3}, Shape{300, 129}}) {
+      Tensor x = random_tensor(shape, gen, dtype, -3, 3);
+      if (shape[0] > 2) x.rows(2, 3).fill_(0.0);  // a zero row: eps keeps it finite (all zeros)
+      const std::string what = shape_str(shape) + " " + dtype_name(dtype);
+      const ops::L2NormalizeResult r = ops::l2_normalize_rows(x);
+      const Tensor want = l2_composite({Var(x)}).value();
+      EXPECT_EQ(r.y.to(DType::f64).to_vector<double>(), want.to(DType::f64).to_vector<double>()) << what;
+      const std::vector<double> xs = x.to(DType::f64).to_vector<double>(), norms = r.norm.to(DType::f64).to_vector<double>();
+      ASSERT_EQ(static_cast<int64_t>(norms.size()), shape[0]);
+      for (int64_t i = 0; i < shape[0]; ++i) {
+        double sq = 0;
+        for (int64_t j = 0; j < shape[1]; ++j) sq += xs[static_cast<size_t>(i * shape[1] + j)] * xs[static_cast<size_t>(i * shape[1] + j)];
+        EXPECT_NEAR(norms[static_cast<size_t>(i)], std::sqrt(sq + 1e-12), 1e-5 * std::sqrt(sq) + 1e-7) << what;
+      }
+      const std::vector<Tensor> fused = testing::value_and_grads(l2_fused, {x}, Device::cpu(), 5);
+      const std::vector<Tensor> composite = testing::value_and_grads(l2_composite, {x}, Device::cpu(), 5);
+      const double tol = dtype == DType::f32 ? 1e-5 : 1e-12;
+      EXPECT_TRUE(all_close(fused[1], composite[1], tol, tol)) << what;
+    }
+  }
+  // Away from zero rows, where the normalisation is smooth.
+  EXPECT_TRUE(gradients_match(l2_fused, {random_tensor({6, 5}, gen, DType::f64, 0.5, 2)}));
+  EXPECT_TRUE(gradients_match(l2_fused, {random_tensor({3, 1}, gen, DType::f64, 0.5, 2)}));
+  EXPECT_TRUE(ops::l2_normalize_rows(Tensor::zeros({0, 4})).y.shape() == (Shape{0, 4}));
+}
+
+TEST(L2NormalizeRows, BadInputsNameTheOpAndShapes) {
+  const std::string flat = testing::error_message([] { ops::l2_normalize_rows(Tensor::zeros({6})); });
+  EXPECT_NE(flat.find("l2_normalize_rows: x must be [rows, d]"), std::string::npos) << flat;
+  EXPECT_THROW(ops::l2_normalize_rows(Tensor::zeros({2, 0})), Error);
+  EXPECT_THROW(ops::l2_normalize_rows(Tensor::zeros({2, 3}, DType::i64)), Error);
+  EXPECT_THROW(ops::l2_normalize_rows(Tensor::zeros({2, 3}), -1.0), Error);
+  const ops::L2NormalizeResult r = ops::l2_normalize_rows(Tensor::ones({2, 3}));
+  const std::string b = testing::error_message([&] { ops::l2_normalize_rows_backward(r.y, r.norm.reshape({1, 2}), r.y); });
+  EXPECT_NE(b.find("l2_normalize_rows_backward: norm [1, 2]"), std::string::npos) << b;
+  EXPECT_THROW(ops::l2_normalize_rows_backward(r.y, r.norm, Tensor::zeros({3, 2})), Error);
+}
+
+TEST(L2NormalizeRowsCuda, ForwardAndBackwardMatchCpu) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  Generator gen(testing::fresh_seed());
+  // Short rows take a warp each, long ones a block.
+  for (const Shape& shape : {Shape{1, 1}, Shape{37, 64}, Shape{5, 1024}, Shape{6, 1025}, Shape{3000, 16}}) {
+    const Tensor x = random_tensor(shape, gen, DType::f32, -3, 3);
+    EXPECT_TRUE(cuda_matches_cpu(l2_fused, {x}, 1e-5, 1e-6)) << shape_str(shape);
+    const ops::L2NormalizeResult cpu = ops::l2_normalize_rows(x);
+    const ops::L2NormalizeResult gpu = ops::l2_normalize_rows(x.to(testing::gpu()));
+    EXPECT_TRUE(all_close(gpu.norm, cpu.norm, 1e-5, 1e-6)) << shape_str(shape);
+  }
 }
 
 TEST(LayerNormCuda, ForwardAndBackwardMatchCpu) {

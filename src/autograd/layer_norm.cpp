@@ -1,5 +1,6 @@
-// Backward rule of layer_norm (forward kernels: src/ops/layer_norm.cpp). The closure keeps x,
-// gamma and the per-row statistics; y itself is not needed.
+// Backward rules of layer_norm and l2_normalize_rows (forward kernels: src/ops/layer_norm.cpp).
+// layer_norm's closure keeps x, gamma and the per-row statistics (y itself is not needed);
+// l2_normalize_rows' keeps y and the row norms.
 #include "aisle/autograd/layer_norm.hpp"
 
 #include "aisle/ops/layer_norm.hpp"
@@ -21,6 +22,15 @@ Var layer_norm(const Var& x, const Var& gamma, const Var& beta, double eps) {
                   ops::LayerNormGrads g = ops::layer_norm_backward(xv, gv, mean, rstd, dy);
                   return {needs[0] ? g.dx : Tensor(), needs[1] ? g.dgamma : Tensor(),
                           needs[2] ? g.dbeta : Tensor()};
+                });
+}
+
+Var l2_normalize_rows(const Var& x, double eps) {
+  ops::L2NormalizeResult r = ops::l2_normalize_rows(x.value(), eps);
+  const Tensor y = r.y, norm = r.norm;
+  return record("l2_normalize_rows", std::move(r.y), {x},
+                [y, norm](const Tensor& dy, const NeedsGrad&) -> std::vector<Grad> {
+                  return {ops::l2_normalize_rows_backward(y, norm, dy)};
                 });
 }
 

@@ -22,6 +22,4 @@ Var bpr_loss_with_row_l2(const Var& final, const Var& base, const Tensor& users,
   return bpr_loss(pos_per_triple, neg) + l2 * (reg / (2.0 * static_cast<double>(b)));
 }
 
-Var l2_normalize_rows(const Var& x) { return x / sqrt(sum(square(x), 1, /*keepdim=*/true) + 1e-12); }
-
 }  // namespace aisle::models

@@ -13,8 +13,4 @@ namespace aisle::models {
 Var bpr_loss_with_row_l2(const Var& final, const Var& base, const Tensor& users, const Tensor& items,
                          const Tensor& negatives, double reg);
 
-// x / sqrt(sum_c x_c^2 + 1e-12) per row: tf.math.l2_normalize's floor on the squared norm, added
-// rather than taken as a maximum (the same for any row that is not ~0).
-Var l2_normalize_rows(const Var& x);
-
 }  // namespace aisle::models

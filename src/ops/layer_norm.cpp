@@ -1,9 +1,10 @@
-// layer_norm: argument checks, dispatch, and the CPU kernels. CUDA twin: cuda/layer_norm.cu;
+// layer_norm and l2_normalize_rows: argument checks, dispatch, and the CPU kernels. CUDA twin: cuda/layer_norm.cu;
 // both evaluate the formulas in src/ops/layer_norm_functors.hpp. Rows are independent (threads
 // split them); dgamma/dbeta are sums over rows, formed per fixed chunk of rows and then added
 // in chunk order, so results do not depend on the thread count.
 #include "aisle/ops/layer_norm.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -184,6 +185,71 @@ LayerNormGrads layer_norm_backward(const Tensor& x, const Tensor& gamma, const T
     backward_cpu<decltype(tag)>(x, gamma, mean, rstd, dy, g, rows, d);
   });
   return g;
+}
+
+L2NormalizeResult l2_normalize_rows(const Tensor& x, double eps) {
+  const char* op = "l2_normalize_rows";
+  detail::check_float(op, "x", x);
+  AISLE_CHECK(x.dim() == 2 && x.size(1) > 0, op, ": x must be [rows, d] with d >= 1, got ", x.describe());
+  AISLE_CHECK(std::isfinite(eps) && eps >= 0, op, ": eps must be finite and >= 0, got ", eps);
+  const int64_t rows = x.size(0), d = x.size(1);
+  L2NormalizeResult r{Tensor::empty(x.shape(), x.dtype(), x.device()), Tensor::empty({rows}, x.dtype(), x.device())};
+  if (rows == 0) return r;
+  if (x.is_cuda()) {
+    AISLE_CUDA_ONLY(op, cuda::l2_normalize_rows(x, r.y, r.norm, rows, d, eps));
+    return r;
+  }
+  detail::dispatch_float(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.data<T>();
+    T *py = r.y.data<T>(), *pn = r.norm.data<T>();
+    cpu::parallel_for(rows, std::max<int64_t>(1, kGrainElements / d), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const T* xr = px + i * d;
+        double sum = 0;
+        for (int64_t j = 0; j < d; ++j) sum += static_cast<double>(xr[j] * xr[j]);
+        const T norm = detail::l2_row_norm<T>(sum, eps);
+        for (int64_t j = 0; j < d; ++j) py[i * d + j] = xr[j] / norm;
+        pn[i] = norm;
+      }
+    });
+  });
+  return r;
+}
+
+Tensor l2_normalize_rows_backward(const Tensor& y, const Tensor& norm, const Tensor& dy) {
+  const char* op = "l2_normalize_rows_backward";
+  detail::check_float(op, "y", y);
+  AISLE_CHECK(y.dim() == 2 && y.size(1) > 0, op, ": y must be [rows, d] with d >= 1, got ", y.describe());
+  detail::check_same_shape(op, "y", y, "dy", dy);
+  detail::check_same_dtype(op, "y", y, "dy", dy);
+  detail::check_same_device(op, "y", y, "dy", dy);
+  detail::check_same_dtype(op, "y", y, "norm", norm);
+  detail::check_same_device(op, "y", y, "norm", norm);
+  AISLE_CHECK(norm.shape() == Shape{y.size(0)}, op, ": norm ", norm.describe(), " must have one entry per row of y ",
+              y.describe());
+  const int64_t rows = y.size(0), d = y.size(1);
+  Tensor dx = Tensor::empty(y.shape(), y.dtype(), y.device());
+  if (rows == 0) return dx;
+  if (y.is_cuda()) {
+    AISLE_CUDA_ONLY(op, cuda::l2_normalize_rows_backward(y, norm, dy, dx, rows, d));
+    return dx;
+  }
+  detail::dispatch_float(y.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T *py = y.data<T>(), *pn = norm.data<T>(), *pdy = dy.data<T>();
+    T* pdx = dx.data<T>();
+    cpu::parallel_for(rows, std::max<int64_t>(1, kGrainElements / d), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const T *yr = py + i * d, *dyr = pdy + i * d;
+        double dot = 0;
+        for (int64_t j = 0; j < d; ++j) dot += static_cast<double>(yr[j] * dyr[j]);
+        const T dt = static_cast<T>(dot);
+        for (int64_t j = 0; j < d; ++j) pdx[i * d + j] = detail::l2_normalize_grad(dyr[j], yr[j], dt, pn[i]);
+      }
+    });
+  });
+  return dx;
 }
 
 }  // namespace aisle::ops

@@ -1,5 +1,5 @@
 #pragma once
-// Internal: per-element formulas of layer_norm, shared by the CPU kernels
+// Internal: per-element formulas of layer_norm and l2_normalize_rows, shared by the CPU kernels
 // (src/ops/layer_norm.cpp) and the CUDA kernels (cuda/layer_norm.cu). Without affine parameters
 // gamma = 1 and beta = 0, which leave the values unchanged exactly.
 #include <stdint.h>
@@ -37,6 +37,21 @@ AISLE_HD inline T layer_norm_value(T x, T mean, T rstd, T gamma, T beta) {
 template <class T>
 AISLE_HD inline T layer_norm_grad(T g, T xhat, T rstd, T mean_g, T mean_gx) {
   return rstd * (g - mean_g - xhat * mean_gx);
+}
+
+// l2_normalize_rows: the norm from a row's sum of squares (T squares added in double), rounded
+// as the composite x / sqrt(sum(square(x)) + eps) rounds it: the sum to T, then + eps and the
+// square root in T. So y = x / norm has the composite's bits.
+template <class T>
+AISLE_HD inline T l2_row_norm(double sum_of_squares, double eps) {
+  return sqrt_(static_cast<T>(sum_of_squares) + static_cast<T>(eps));
+}
+
+// dx = (dy - y * dot) / norm with dot = sum_k y_k dy_k: the gradient of y = x / |x| keeps the
+// part of dy orthogonal to y.
+template <class T>
+AISLE_HD inline T l2_normalize_grad(T dy, T y, T dot, T norm) {
+  return (dy - y * dot) / norm;
 }
 
 }  // namespace aisle::detail

@@ -2,6 +2,7 @@
 
 #include "aisle/autograd/elementwise.hpp"
 #include "aisle/autograd/index.hpp"
+#include "aisle/autograd/layer_norm.hpp"
 #include "aisle/autograd/loss.hpp"
 #include "aisle/autograd/matmul.hpp"
 #include "aisle/autograd/reduce.hpp"

@@ -182,8 +182,10 @@ def time_epochs(epoch, epochs, warmup_steps, steps, dev):
     return statistics.median(times), times, losses
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def setup(doc, cases, batch):
+    """The graph peers' command line, the Gowalla pairs on the device, the negative sampler and the
+    fields every JSON row carries (also torch_ngcf.py's)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("device", nargs="?", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("train", help="LightGCN train.txt (plain or .xz): 'user item item ...' per line")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs after the warm-up epoch")
@@ -191,24 +193,27 @@ def main():
                         help="torch.set_num_threads (default: $OMP_NUM_THREADS, else every core)")
     parser.add_argument("--warmup-steps", type=int, default=0, help="steps of the warm-up epoch (0: all of it)")
     parser.add_argument("--steps", type=int, default=0, help="steps timed in each epoch (0: all of them)")
-    parser.add_argument("--cases", default="coo,csr,csr_sym,pyg", help="comma-separated: coo, csr, csr_sym, pyg")
+    parser.add_argument("--cases", default=cases, help=f"comma-separated: {cases.replace(',', ', ')}")
     args = parser.parse_args()
     dev = torch.device(args.device)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    threads = torch.get_num_threads()
-
     users, items = load(args.train)
     # Ids from train.txt alone: on Gowalla every user and item is in it (29,858 and 40,981, as Aisle's import).
     n_users, n_items = int(users.max()) + 1, int(items.max()) + 1
     users, items = users.to(dev), items.to(dev)
-    sample = NegativeSampler(users, items, n_items, dev)
-    steps_per_epoch = (users.numel() + BATCH - 1) // BATCH
-    steps = min(args.steps or steps_per_epoch, steps_per_epoch)
-    warmup_steps = min(args.warmup_steps or steps_per_epoch, steps_per_epoch)
-    common = {"device": dev.type, "threads": threads, "torch": torch.__version__, "users": n_users,
-              "items": n_items, "positives": users.numel(), "steps": steps, "full_epoch": steps == steps_per_epoch,
-              "warmup_steps": warmup_steps}
+    steps_per_epoch = (users.numel() + batch - 1) // batch
+    args.steps = min(args.steps or steps_per_epoch, steps_per_epoch)
+    args.warmup_steps = min(args.warmup_steps or steps_per_epoch, steps_per_epoch)
+    common = {"device": dev.type, "threads": torch.get_num_threads(), "torch": torch.__version__, "users": n_users,
+              "items": n_items, "positives": users.numel(), "steps": args.steps,
+              "full_epoch": args.steps == steps_per_epoch, "warmup_steps": args.warmup_steps}
+    return args, dev, users, items, n_users, n_items, NegativeSampler(users, items, n_items, dev), common
+
+
+def main():
+    args, dev, users, items, n_users, n_items, sample, common = setup(__doc__, "coo,csr,csr_sym,pyg", BATCH)
+    steps, warmup_steps = args.steps, args.warmup_steps
     for case in args.cases.split(","):
         extra = {}
         torch.manual_seed(0)

@@ -21,13 +21,10 @@ holds the median epoch in ms and its ms per step; --steps N times only the first
 epoch (the row then says full_epoch: false).
 Usage: python3 torch_ngcf.py [cpu|cuda] TRAIN_TXT[.xz] [--epochs 3] [--threads N]
            [--warmup-steps N] [--steps N] [--cases coo,csr_sym]"""
-import argparse
-import os
-
 import torch
 
 from torch_common import emit, peak_mib, reset_peak
-from torch_lightgcn import NegativeSampler, SymmetricSpmm, load, normalized_adjacency, time_epochs
+from torch_lightgcn import SymmetricSpmm, normalized_adjacency, setup, time_epochs
 
 F, LAYERS, LR, BATCH, REG, DROPOUT, SLOPE = 64, [64, 64, 64], 1e-4, 1024, 1e-5, 0.1, 0.2
 
@@ -81,31 +78,8 @@ def ngcf_epoch_fn(graph, users, items, n_users, n_items, sample, dev, symmetric)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("device", nargs="?", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("train", help="LightGCN/NGCF train.txt (plain or .xz): 'user item item ...' per line")
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs after the warm-up epoch")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS") or 0),
-                        help="torch.set_num_threads (default: $OMP_NUM_THREADS, else every core)")
-    parser.add_argument("--warmup-steps", type=int, default=0, help="steps of the warm-up epoch (0: all of it)")
-    parser.add_argument("--steps", type=int, default=0, help="steps timed in each epoch (0: all of them)")
-    parser.add_argument("--cases", default="coo,csr_sym", help="comma-separated: coo, csr_sym")
-    args = parser.parse_args()
-    dev = torch.device(args.device)
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-    threads = torch.get_num_threads()
-
-    users, items = load(args.train)
-    n_users, n_items = int(users.max()) + 1, int(items.max()) + 1
-    users, items = users.to(dev), items.to(dev)
-    sample = NegativeSampler(users, items, n_items, dev)
-    steps_per_epoch = (users.numel() + BATCH - 1) // BATCH
-    steps = min(args.steps or steps_per_epoch, steps_per_epoch)
-    warmup_steps = min(args.warmup_steps or steps_per_epoch, steps_per_epoch)
-    common = {"device": dev.type, "threads": threads, "torch": torch.__version__, "users": n_users,
-              "items": n_items, "positives": users.numel(), "steps": steps, "full_epoch": steps == steps_per_epoch,
-              "warmup_steps": warmup_steps}
+    args, dev, users, items, n_users, n_items, sample, common = setup(__doc__, "coo,csr_sym", BATCH)
+    steps, warmup_steps = args.steps, args.warmup_steps
     for case in args.cases.split(","):
         if case not in ("coo", "csr_sym"):
             raise SystemExit(f"unknown case '{case}' (coo, csr_sym)")

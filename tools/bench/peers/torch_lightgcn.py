@@ -117,19 +117,29 @@ def reference_epoch_fn(graph, users, items, n_users, n_items, sample, dev, symme
         light_out = torch.stack(layers, dim=1).mean(dim=1)
         return torch.split(light_out, [n_users, n_items])
 
+    def batch_loss(u, i, j):
+        all_users, all_items = computer()
+        eu, ei, ej = all_users[u], all_items[i], all_items[j]
+        pos, neg = (eu * ei).sum(1), (eu * ej).sum(1)
+        loss = torch.nn.functional.softplus(neg - pos).mean()
+        reg = 0.5 * (user_emb(u).pow(2).sum() + item_emb(i).pow(2).sum() + item_emb(j).pow(2).sum()) / u.numel()
+        return loss + REG * reg
+
+    return bpr_epoch_fn(users, items, sample, dev, BATCH, opt, batch_loss)
+
+
+def bpr_epoch_fn(users, items, sample, dev, batch, opt, batch_loss):
+    """An epoch over the shuffled training pairs in batches, one sampled negative per pair,
+    batch_loss(u, i, j) then an optimizer step; returns the mean loss, as the reference code logs
+    it (also torch_ngcf.py's loop)."""
+
     def epoch(max_steps):
         order = torch.randperm(users.numel(), device=dev)
         negatives = sample(users)
         total, steps = 0.0, 0
-        for start in range(0, min(order.numel(), max_steps * BATCH), BATCH):
-            idx = order[start:start + BATCH]
-            u, i, j = users[idx], items[idx], negatives[idx]
-            all_users, all_items = computer()
-            eu, ei, ej = all_users[u], all_items[i], all_items[j]
-            pos, neg = (eu * ei).sum(1), (eu * ej).sum(1)
-            loss = torch.nn.functional.softplus(neg - pos).mean()
-            reg = 0.5 * (user_emb(u).pow(2).sum() + item_emb(i).pow(2).sum() + item_emb(j).pow(2).sum()) / idx.numel()
-            loss = loss + REG * reg
+        for start in range(0, min(order.numel(), max_steps * batch), batch):
+            idx = order[start:start + batch]
+            loss = batch_loss(users[idx], items[idx], negatives[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -149,25 +159,13 @@ def pyg_epoch_fn(users, items, n_users, n_items, sample, dev):
     item_nodes = items + n_users
     edge_index = torch.stack([torch.cat([users, item_nodes]), torch.cat([item_nodes, users])])
 
-    def epoch(max_steps):
-        order = torch.randperm(users.numel(), device=dev)
-        negatives = sample(users) + n_users
-        total, steps = 0.0, 0
-        for start in range(0, min(order.numel(), max_steps * BATCH), BATCH):
-            idx = order[start:start + BATCH]
-            u, i, j = users[idx], item_nodes[idx], negatives[idx]
-            label_index = torch.stack([torch.cat([u, u]), torch.cat([i, j])])
-            pos, neg = model(edge_index, label_index).chunk(2)
-            # PyG's BPR regularisation is lambda_reg * |rows|^2 / batch: reg / 2 gives the recipe's.
-            loss = model.recommendation_loss(pos, neg, node_id=torch.cat([u, i, j]), lambda_reg=REG / 2)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item()
-            steps += 1
-        return total / steps
+    def batch_loss(u, i, j):  # i, j: item nodes
+        label_index = torch.stack([torch.cat([u, u]), torch.cat([i, j])])
+        pos, neg = model(edge_index, label_index).chunk(2)
+        # PyG's BPR regularisation is lambda_reg * |rows|^2 / batch: reg / 2 gives the recipe's.
+        return model.recommendation_loss(pos, neg, node_id=torch.cat([u, i, j]), lambda_reg=REG / 2)
 
-    return epoch
+    return bpr_epoch_fn(users, item_nodes, lambda u: sample(u) + n_users, dev, BATCH, opt, batch_loss)
 
 
 def time_epochs(epoch, epochs, warmup_steps, steps, dev):

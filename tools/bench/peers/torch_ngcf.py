@@ -24,7 +24,7 @@ Usage: python3 torch_ngcf.py [cpu|cuda] TRAIN_TXT[.xz] [--epochs 3] [--threads N
 import torch
 
 from torch_common import emit, peak_mib, reset_peak
-from torch_lightgcn import SymmetricSpmm, normalized_adjacency, setup, time_epochs
+from torch_lightgcn import SymmetricSpmm, bpr_epoch_fn, normalized_adjacency, setup, time_epochs
 
 F, LAYERS, LR, BATCH, REG, DROPOUT, SLOPE = 64, [64, 64, 64], 1e-4, 1024, 1e-5, 0.1, 0.2
 
@@ -55,26 +55,14 @@ def ngcf_epoch_fn(graph, users, items, n_users, n_items, sample, dev, symmetric)
             parts.append(torch.nn.functional.normalize(e, p=2, dim=1))
         return torch.split(torch.cat(parts, 1), [n_users, n_items])
 
-    def epoch(max_steps):
-        order = torch.randperm(users.numel(), device=dev)
-        negatives = sample(users)
-        total, steps = 0.0, 0
-        for start in range(0, min(order.numel(), max_steps * BATCH), BATCH):
-            idx = order[start:start + BATCH]
-            u, i, j = users[idx], items[idx], negatives[idx]
-            all_users, all_items = propagate()
-            eu, ei, ej = all_users[u], all_items[i], all_items[j]
-            loss = torch.nn.functional.softplus((eu * ej).sum(1) - (eu * ei).sum(1)).mean()
-            reg = 0.5 * (ego[u].pow(2).sum() + ego[n_users + i].pow(2).sum() + ego[n_users + j].pow(2).sum())
-            loss = loss + REG * reg / idx.numel()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item()
-            steps += 1
-        return total / steps
+    def batch_loss(u, i, j):
+        all_users, all_items = propagate()
+        eu, ei, ej = all_users[u], all_items[i], all_items[j]
+        loss = torch.nn.functional.softplus((eu * ej).sum(1) - (eu * ei).sum(1)).mean()
+        reg = 0.5 * (ego[u].pow(2).sum() + ego[n_users + i].pow(2).sum() + ego[n_users + j].pow(2).sum())
+        return loss + REG * reg / u.numel()
 
-    return epoch
+    return bpr_epoch_fn(users, items, sample, dev, BATCH, opt, batch_loss)
 
 
 def main():

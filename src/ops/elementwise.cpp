@@ -52,10 +52,9 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
   const Shape shape = detail::broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
   if (out.numel() == 0) return out;
-  const bool same = a.shape() == shape && b.shape() == shape;
   const detail::BroadcastIndex index = detail::make_broadcast_index(shape, a.shape(), b.shape(), name);
   if (a.is_cuda()) {
-    AISLE_CUDA_ONLY(name, cuda::binary(op, a, b, out, index, same));
+    AISLE_CUDA_ONLY(name, cuda::binary(op, a, b, out, index, a.shape() == shape && b.shape() == shape));
     return out;
   }
   detail::dispatch_float(a.dtype(), name, [&](auto tag) {
@@ -65,11 +64,8 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
     T* po = out.data<T>();
     detail::dispatch_binary(op, [&](auto op_c) {
       constexpr Binary kOp = decltype(op_c)::value;
+      // Same shapes merge into one axis of strides 1 and 1: a single run per chunk.
       cpu::parallel_for(out.numel(), kGrain, [&](int64_t begin, int64_t end) {
-        if (same) {
-          for (int64_t i = begin; i < end; ++i) po[i] = detail::binary_apply<kOp>(pa[i], pb[i]);
-          return;
-        }
         detail::for_each_broadcast_run(index, begin, end, [&](int64_t i, int64_t ia, int64_t ib, int64_t n,
                                                               int64_t sa, int64_t sb) {
           T* o = po + i;

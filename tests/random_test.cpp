@@ -23,6 +23,43 @@ TEST(Philox, MatchesRandom123KnownAnswers) {
   }
 }
 
+// The host fills draw eight Philox blocks at a time (vector code); element i must still be what
+// philox_block gives for its block, at every offset, including the partial last block and tensors
+// too short for one group of eight.
+TEST(Random, HostFillsMatchPhiloxBlockByBlock) {
+  for (const int64_t n : {int64_t{1}, int64_t{3}, int64_t{31}, int64_t{32}, int64_t{33}, int64_t{100003}}) {
+    Generator gen(uint64_t{0x1234567890ab} + static_cast<uint64_t>(n));
+    const uint64_t seed = gen.seed();
+    uint64_t stream = gen.next_stream();
+    const std::vector<float> u = ops::uniform({n}, gen, -2.0, 3.0).to_vector<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      const Philox4x32 w = philox_block(seed, stream, static_cast<uint64_t>(i / 4));
+      const double x = static_cast<double>(uniform_float(w.v[i % 4]));
+      ASSERT_EQ(u[i], static_cast<float>(-2.0 + 5.0 * x)) << "uniform f32, n " << n << ", element " << i;
+    }
+    stream = gen.next_stream();
+    const std::vector<float> m = ops::dropout_mask({n}, 0.25, gen).to_vector<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      const Philox4x32 w = philox_block(seed, stream, static_cast<uint64_t>(i / 4));
+      const float expected = static_cast<double>(uniform_float(w.v[i % 4])) < 0.25 ? 0.0f : static_cast<float>(1.0 / 0.75);
+      ASSERT_EQ(m[i], expected) << "dropout, n " << n << ", element " << i;
+    }
+    stream = gen.next_stream();
+    const std::vector<double> d = ops::uniform({n}, gen, 0.0, 1.0, DType::f64).to_doubles();
+    for (int64_t i = 0; i < n; ++i) {
+      const Philox4x32 w = philox_block(seed, stream, static_cast<uint64_t>(i / 2));
+      ASSERT_EQ(d[i], uniform_double(w.v[2 * (i % 2)], w.v[2 * (i % 2) + 1])) << "uniform f64, n " << n << ", element " << i;
+    }
+    stream = gen.next_stream();
+    const std::vector<int64_t> r = ops::randint({n}, 5, 1005, gen).to_vector<int64_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      const Philox4x32 w = philox_block(seed, stream, static_cast<uint64_t>(i / 2));
+      const uint64_t bits = (uint64_t{w.v[2 * (i % 2)]} << 32) | w.v[2 * (i % 2) + 1];
+      ASSERT_EQ(r[i], 5 + static_cast<int64_t>(bits % 1000)) << "randint, n " << n << ", element " << i;
+    }
+  }
+}
+
 TEST(Random, SameSeedSameNumbersAndStreamsDiffer) {
   Generator a(42), b(42);
   const Tensor x = ops::uniform({1000}, a), y = ops::uniform({1000}, b);

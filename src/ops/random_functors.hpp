@@ -20,10 +20,10 @@ struct RandomParams {
 template <class T>
 constexpr int64_t random_per_block() { return sizeof(T) == 4 ? 4 : 2; }
 
-// Writes the values of block `block` (random_per_block<T>() elements, fewer at the tail).
+// Writes the values that Philox block words `w` give (random_per_block<T>() elements, fewer at the
+// tail).
 template <RandomKind Kind, class T>
-AISLE_HD inline void random_block(const RandomParams& p, int64_t block, T* out, int64_t count) {
-  const Philox4x32 w = philox_block(p.seed, p.stream, static_cast<uint64_t>(block));
+AISLE_HD inline void random_values(const RandomParams& p, const Philox4x32& w, T* out, int64_t count) {
   constexpr int64_t per = random_per_block<T>();
   T vals[per];
   if constexpr (Kind == RandomKind::randint) {
@@ -54,6 +54,12 @@ AISLE_HD inline void random_block(const RandomParams& p, int64_t block, T* out, 
     }
   }
   for (int64_t j = 0; j < count; ++j) out[j] = vals[j];
+}
+
+// Writes the values of block `block` (random_per_block<T>() elements, fewer at the tail).
+template <RandomKind Kind, class T>
+AISLE_HD inline void random_block(const RandomParams& p, int64_t block, T* out, int64_t count) {
+  random_values<Kind, T>(p, philox_block(p.seed, p.stream, static_cast<uint64_t>(block)), out, count);
 }
 
 }  // namespace aisle::detail

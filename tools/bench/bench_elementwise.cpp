@@ -1,4 +1,4 @@
-// The elementwise, broadcast and column-sum ops that a graph layer's step is made of, on a
+// The elementwise, broadcast and column-sum ops and the dropout mask that a graph layer's step is made of, on a
 // [rows, dim] f32 activation (the NGCF/GraphSAGE shape: every node's embedding), on the CPU and
 // CUDA. GB/s counts each input read once and the output written once; a row bias [dim] is counted
 // once. tools/bench/peers/torch_elementwise.py times the same ops in PyTorch.
@@ -9,7 +9,7 @@
 namespace aisle::bench {
 namespace {
 
-enum class Case { add, add_row_bias, mul, leaky_relu, leaky_relu_backward, column_sum, l2_normalize_rows };
+enum class Case { add, add_row_bias, mul, leaky_relu, leaky_relu_backward, column_sum, l2_normalize_rows, dropout_mask };
 
 void elementwise(benchmark::State& state, Device dev, Case what) {
   const int64_t n = state.range(0), d = state.range(1);
@@ -32,6 +32,10 @@ void elementwise(benchmark::State& state, Device dev, Case what) {
         break;
       case Case::column_sum: benchmark::DoNotOptimize(ops::sum(a, 0)); bytes = tensor_bytes; break;
       case Case::l2_normalize_rows: benchmark::DoNotOptimize(ops::l2_normalize_rows(a).y); bytes = 2 * tensor_bytes; break;
+      case Case::dropout_mask:  // NGCF's message dropout: one Philox draw per element
+        benchmark::DoNotOptimize(ops::dropout_mask({n, d}, 0.1, gen, DType::f32, dev));
+        bytes = tensor_bytes;
+        break;
     }
     sync(dev);
   }
@@ -47,6 +51,7 @@ const int registered = [] {
       {"leaky_relu_backward", Case::leaky_relu_backward},
       {"column_sum", Case::column_sum},
       {"l2_normalize_rows", Case::l2_normalize_rows},
+      {"dropout_mask", Case::dropout_mask},
   };
   for (Device d : devices())
     for (const auto& [name, what] : cases)

@@ -1,5 +1,5 @@
 """PyTorch peer of tools/bench/bench_elementwise.cpp: the same elementwise, broadcast and
-column-sum ops on the same [rows, dim] f32 shapes, counted with the same bytes.
+column-sum ops and the dropout mask on the same [rows, dim] f32 shapes, counted with the same bytes.
 Usage: python3 torch_elementwise.py [cuda|cpu]"""
 import torch
 import torch.nn.functional as F
@@ -27,6 +27,8 @@ def main():
             "leaky_relu_backward": (lambda: torch.ops.aten.leaky_relu_backward(b, a, 0.2, False), 3 * t),
             "column_sum": (lambda: a.sum(0), t),
             "l2_normalize_rows": (lambda: F.normalize(a, dim=1), 2 * t),
+            # What F.dropout draws: a Bernoulli mask of the input's shape.
+            "dropout_mask": (lambda: torch.empty_like(a).bernoulli_(0.9), t),
         }
         with torch.no_grad():
             for name, (fn, nbytes) in cases.items():

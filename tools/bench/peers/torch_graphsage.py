@@ -33,7 +33,6 @@ holds the median epoch in ms and its ms per step; --steps N times only the first
 epoch (full_epoch: false).
 Usage: python3 torch_graphsage.py [cpu|cuda] SHOP_DIR [--epochs 3] [--threads N] [--warmup-steps N]
            [--steps N] [--cases pyg]"""
-import argparse
 import hashlib
 import json
 import math
@@ -44,7 +43,7 @@ import numpy as np
 import torch
 
 from torch_common import emit, peak_mib, reset_peak
-from torch_lightgcn import NegativeSampler, bpr_epoch_fn, time_epochs
+from torch_lightgcn import NegativeSampler, bpr_epoch_fn, parse_peer_args, time_epochs
 
 F, LAYERS, FANOUTS, BATCH, LR, REG, INIT_STD, COLD_RATE, BUCKETS, TEST = 64, [64, 64], [10, 5], 1024, 5e-3, 1e-4, 0.1, 0.5, 8, 0.2
 SHOP = {"users": 10000, "items": 3000, "interactions": 400000, "seed": 42, "categories": 40}
@@ -267,19 +266,7 @@ def check_run(shop_dir, users, items, g):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("device", nargs="?", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("shop", help="Aisle dataset directory of the recipe's synthetic shop")
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs after the warm-up epoch")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS") or 0),
-                        help="torch.set_num_threads (default: $OMP_NUM_THREADS, else every core)")
-    parser.add_argument("--warmup-steps", type=int, default=0, help="steps of the warm-up epoch (0: all of it)")
-    parser.add_argument("--steps", type=int, default=0, help="steps timed in each epoch (0: all of them)")
-    parser.add_argument("--cases", default="pyg", help="pyg")
-    args = parser.parse_args()
-    dev = torch.device(args.device)
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    args, dev = parse_peer_args(__doc__, "shop", "Aisle dataset directory of the recipe's synthetic shop", "pyg")
     shop = Shop(args.shop)
     users, items = training_rows(shop)
     g = FeatureGraph(shop, users, items)

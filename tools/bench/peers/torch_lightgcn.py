@@ -180,12 +180,12 @@ def time_epochs(epoch, epochs, warmup_steps, steps, dev):
     return statistics.median(times), times, losses
 
 
-def setup(doc, cases, batch):
-    """The graph peers' command line, the Gowalla pairs on the device, the negative sampler and the
-    fields every JSON row carries (also torch_ngcf.py's)."""
+def parse_peer_args(doc, data_arg, data_help, cases):
+    """The graph peers' shared command line: device, their data, epochs, threads, steps, cases; sets
+    the thread count and returns (args, device)."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("device", nargs="?", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("train", help="LightGCN train.txt (plain or .xz): 'user item item ...' per line")
+    parser.add_argument(data_arg, help=data_help)
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs after the warm-up epoch")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS") or 0),
                         help="torch.set_num_threads (default: $OMP_NUM_THREADS, else every core)")
@@ -193,9 +193,15 @@ def setup(doc, cases, batch):
     parser.add_argument("--steps", type=int, default=0, help="steps timed in each epoch (0: all of them)")
     parser.add_argument("--cases", default=cases, help=f"comma-separated: {cases.replace(',', ', ')}")
     args = parser.parse_args()
-    dev = torch.device(args.device)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    return args, torch.device(args.device)
+
+
+def setup(doc, cases, batch):
+    """The graph peers' command line, the Gowalla pairs on the device, the negative sampler and the
+    fields every JSON row carries (also torch_ngcf.py's)."""
+    args, dev = parse_peer_args(doc, "train", "LightGCN train.txt (plain or .xz): 'user item item ...' per line", cases)
     users, items = load(args.train)
     # Ids from train.txt alone: on Gowalla every user and item is in it (29,858 and 40,981, as Aisle's import).
     n_users, n_items = int(users.max()) + 1, int(items.max()) + 1

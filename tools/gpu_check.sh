@@ -26,6 +26,15 @@
 #                                      on the GPU machine: the 100M-row table and 1B-interaction
 #                                      BPR epochs (tools/bench/scale_check.sh; stages table-data,
 #                                      table, stream-data, stream, one per device call).
+#   DIR/gpu_check.sh graph MODEL [EPOCHS]
+#                                      on the GPU machine: MODEL (lightgcn, ngcf, graphsage) on the
+#                                      GPU against its PyTorch peer on the same GPU
+#                                      (tools/bench/graph_vs_torch.sh with DEVICE=cuda; Gowalla from
+#                                      the pack, GraphSAGE on the synthetic shop; PyG from the pack
+#                                      (GPU_CHECK_PACK_PYG=1 at pack time) when the machine has
+#                                      none), then for LightGCN and NGCF one
+#                                      epoch with a full-ranking evaluation (issue 6: under 1 s).
+#                                      Output in $OUT/graph-MODEL.txt.
 # Exit status is non-zero when any CUDA test fails or a sanitizer reports an error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -164,11 +173,25 @@ case "$mode" in
       | while read -r lib; do cp -L "$lib" "$dest/lib/"; done
     strip --strip-unneeded "$dest"/tests/* "$dest"/bench/* "$dest"/aisle "$dest"/lib/*.so* 2>/dev/null || true
     cp "$0" "$dest/gpu_check.sh"
+    # With GPU_CHECK_PACK_PYG=1: PyTorch Geometric and the packages it imports (11 MB), for the
+    # graph peers on a GPU machine that has PyTorch but no package registry (`graph` puts them on
+    # PYTHONPATH only when the machine has no torch_geometric of its own; xxhash and psutil carry
+    # compiled parts built for this machine's Python, so a different Python there fails the PyG
+    # cases). Opt-in because the device tool carries 64 MiB in all.
+    [[ ${GPU_CHECK_PACK_PYG:-0} == 1 ]] && { python3 - "$dest/python" <<'PY' || echo "no torch_geometric here: not packed"
+import importlib, os, shutil, sys
+names = ["torch_geometric", "psutil", "xxhash", "tqdm", "requests", "urllib3", "idna", "charset_normalizer", "certifi"]
+for name in names:
+    path = os.path.dirname(importlib.import_module(name).__file__)
+    shutil.copytree(path, os.path.join(sys.argv[1], name), ignore=shutil.ignore_patterns("__pycache__"))
+PY
+    }
     # Public datasets for `run --train` (never committed; they travel only in the pack).
     for d in ml-100k gowalla online-retail; do
       [[ -d $root/../shared/data/$d ]] && mkdir -p "$dest/data" && cp -r "$root/../shared/data/$d" "$dest/data/"
     done
     du -sh "$dest"
+    (( $(du -sm "$dest" | cut -f1) < 64 )) || echo "warning: $dest is over the device tool's 64 MiB carry limit" >&2
     ;;
   scale)
     # Issue 5's 100M-row table and 1B-interaction epochs with the packed aisle (see
@@ -181,6 +204,31 @@ case "$mode" in
     bash tools/bench/scale_check.sh "$here/aisle" "$work" "$@" 2>&1 | tee -a "$work.log" || status=1
     [[ -n ${OUT:-} && -f $work/results.jsonl ]] && cp "$work/results.jsonl" "$work.log" "$OUT/"
     exit $status
+    ;;
+  graph)
+    use_packed_libraries
+    model=${2:?usage: gpu_check.sh graph MODEL [EPOCHS]}
+    epochs=${3:-3}
+    python3 -c 'import torch_geometric' 2>/dev/null || export PYTHONPATH="$here/python:${PYTHONPATH:-}"
+    data=""
+    [[ $model == graphsage ]] || data=$here/data/gowalla
+    [[ $model == lightgcn ]] && export PEER_CASES=${PEER_CASES:-coo,csr_sym,pyg}
+    report="${OUT:-$here}/graph-$model.txt"
+    {
+      echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+      nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | sed 's/^/gpu: /'
+      DEVICE=cuda MODEL=$model bash tools/bench/graph_vs_torch.sh "$data" "$here/aisle" "$(nproc)" "$epochs"
+      status=$?
+      if [[ $model != graphsage ]]; then  # one epoch and a full-ranking evaluation of every test user
+        rd=$(mktemp -d)
+        "$here/aisle" train "recipes/gowalla-$model.yaml" --set device=cuda --set train.epochs=1 --set eval.every=1 \
+          --set data.input="$data/train.txt.xz" --set data.test="$data/test.txt.xz" --set train.checkpoint_every=0 \
+          --run-dir "$rd" --force --quiet > "$rd.log" 2>&1 || { cat "$rd.log"; status=1; }
+        echo "one epoch with evaluation (train_s epoch/eval_s metrics): $(python3 tools/bench/run_summary.py "$rd")"
+      fi
+      exit $status
+    } 2>&1 | tee "$report"
+    exit "${PIPESTATUS[0]}"
     ;;
   run)
     use_packed_libraries

@@ -27,7 +27,7 @@ epoch at its start) and timing are torch_lightgcn.py's.
 Cases (--cases): pyg  SAGEConv layers ("graphsage_epoch/synthetic").
 
 Prints Aisle's setup lines for the data and graph on stderr (dedup, split, "graph: ..."), so they
-can be compared with `aisle train`'s; tools/bench/graph_cpu_vs_torch.sh (MODEL=graphsage) diffs them.
+can be compared with `aisle train`'s; tools/bench/graph_vs_torch.sh (MODEL=graphsage) diffs them.
 Each case runs a warm-up epoch (or its first --warmup-steps steps), then --epochs epochs; the row
 holds the median epoch in ms and its ms per step; --steps N times only the first N steps of each
 epoch (full_epoch: false).

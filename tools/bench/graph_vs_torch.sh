@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A graph model's training epoch on Gowalla (GraphSAGE: on the synthetic shop) on this machine's
-# CPU, Aisle against PyTorch, side by side: Aisle's recipes/gowalla-$MODEL.yaml (GraphSAGE:
+# CPU (or its GPU with DEVICE=cuda), Aisle against PyTorch, side by side: Aisle's recipes/gowalla-$MODEL.yaml (GraphSAGE:
 # recipes/synthetic-graphsage.yaml; evaluation off; the epoch time from the run's metrics.jsonl,
 # the median of the epochs after the first when there are several) and
 # tools/bench/peers/torch_$MODEL.py with the same settings and the same thread count (OMP_NUM_THREADS
@@ -8,7 +8,7 @@
 # speed-up (issue 6's CPU target for LightGCN is >= 2x, issue 5's for every model 1.5x). The
 # 1-minute load average and the time are printed before and after each run, as both runs see
 # whatever else the machine is doing.
-#   tools/bench/graph_cpu_vs_torch.sh [GOWALLA_DIR] [AISLE] [THREADS] [EPOCHS]
+#   tools/bench/graph_vs_torch.sh [GOWALLA_DIR] [AISLE] [THREADS] [EPOCHS]
 # GOWALLA_DIR holds train.txt and test.txt (plain or .xz; default: shared/data/gowalla beside the
 # checkout), AISLE defaults to build-base/aisle, THREADS to 2, EPOCHS to 3. With MODEL=graphsage
 # the first argument is instead SHOP_DIR, the peer's copy of the recipe's synthetic shop as an Aisle
@@ -18,6 +18,8 @@
 # printed Aisle's data and graph lines (rows after dedup and split, nodes, edges per item feature,
 # items without training rows). Environment:
 #   MODEL              lightgcn (default), ngcf or graphsage
+#   DEVICE             cpu (default) or cuda: Aisle's device= and the peer's device argument; on
+#                      the GPU machine `gpu_check.sh graph MODEL` runs this with the packed aisle
 #   PYTHON             a python3 with torch (default python3); torch_geometric adds LightGCN's pyg case
 #   PEER_CASES         the peer's --cases (default coo,csr_sym: the reference code's COO adjacency
 #                      and the symmetric-CSR variant; add pyg for PyG's LightGCN; GraphSAGE: pyg)
@@ -27,8 +29,8 @@
 #                      whole epochs against the peer's first N steps): NGCF's PyTorch epoch takes
 #                      over ten minutes on 2 cores.
 #   ORDER              aisle-first (default) or peer-first, to alternate between repeats
-# Example: MODEL=ngcf PEER_STEPS=60 tools/bench/graph_cpu_vs_torch.sh ../shared/data/gowalla build-base/aisle 2 1
-#          MODEL=graphsage tools/bench/graph_cpu_vs_torch.sh "" build-base/aisle 2 5
+# Example: MODEL=ngcf PEER_STEPS=60 tools/bench/graph_vs_torch.sh ../shared/data/gowalla build-base/aisle 2 1
+#          MODEL=graphsage tools/bench/graph_vs_torch.sh "" build-base/aisle 2 5
 # One Gowalla epoch takes minutes on a 2-core CPU (every step propagates the whole graph).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +42,8 @@ python=${PYTHON:-python3}
 warmup=${PEER_WARMUP_STEPS:-10}
 order=${ORDER:-aisle-first}
 model=${MODEL:-lightgcn}
+device=${DEVICE:-cpu}
+[[ $device == cpu || $device == cuda ]] || { echo "DEVICE must be cpu or cuda, not '$device'" >&2; exit 2; }
 peer_steps=${PEER_STEPS:-0}
 [[ $model =~ ^(lightgcn|ngcf|graphsage)$ ]] || { echo "MODEL must be lightgcn, ngcf or graphsage, not '$model'" >&2; exit 2; }
 
@@ -67,9 +71,9 @@ fi
 load() { echo "$(cut -d' ' -f1 /proc/loadavg) at $(date +%T)"; }
 
 run_aisle() {
-  echo "aisle: $epochs epoch(s), $threads thread(s), load $(load)" >&2
+  echo "aisle: $epochs epoch(s) on $device, $threads thread(s), load $(load)" >&2
   OMP_NUM_THREADS=$threads "$aisle" train "$root/recipes/$recipe.yaml" --run-dir "$work/run" --force \
-    --quiet --set device=cpu "${aisle_data[@]}" --set train.epochs="$epochs" \
+    --quiet --set device="$device" "${aisle_data[@]}" --set train.epochs="$epochs" \
     --set eval.every=0 --set train.checkpoint_every=0 > "$work/aisle.log" 2>&1 || { cat "$work/aisle.log"; exit 1; }
   python3 - "$work/run" > "$work/aisle.ms" <<'PY'
 import json, math, statistics, sys
@@ -88,7 +92,7 @@ PY
 
 run_peer() {
   echo "peer: $cases, warm-up $warmup step(s) + $epochs epoch(s) (steps: ${peer_steps/#0/all}), $threads thread(s), load $(load)" >&2
-  (cd "$here/peers" && OMP_NUM_THREADS=$threads "$python" -W ignore "torch_$model.py" cpu "$peer_input" \
+  (cd "$here/peers" && OMP_NUM_THREADS=$threads "$python" -W ignore "torch_$model.py" "$device" "$peer_input" \
     --epochs "$epochs" --threads "$threads" --warmup-steps "$warmup" --steps "$peer_steps" --cases "$cases") \
     > "$work/peer.jsonl" 2> "$work/peer.log" || { cat "$work/peer.log" >&2; exit 1; }
   cat "$work/peer.log" "$work/peer.jsonl" >&2

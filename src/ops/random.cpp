@@ -17,13 +17,16 @@ namespace {
 using detail::RandomKind;
 
 // Blocks drawn together on the host. One block's ten Philox rounds are a chain of dependent
-// multiplies; eight side by side run each round as two vector multiplies (vpmuludq on the even and
-// the odd lanes), where one block at a time left the host fill far slower than the copy it feeds.
+// multiplies; with AVX2, eight side by side run each round as two vector multiplies (vpmuludq on
+// the even and the odd lanes), where one block at a time left the host fill far slower than the
+// copy it feeds.
 constexpr int64_t kPhiloxLanes = 8;
 
 // The words of blocks first .. first + kPhiloxLanes - 1, philox_block's bit for bit, as four
 // arrays: words[j][l] is word j of block first + l.
 void philox_lanes(const detail::RandomParams& p, int64_t first, uint32_t (&words)[4][kPhiloxLanes]) {
+#if defined(__AVX2__)
+  // philox4x32_10's rounds (aisle/tensor/random.hpp), eight counters per vector.
   constexpr uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
   constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
   for (int64_t l = 0; l < kPhiloxLanes; ++l) {
@@ -34,7 +37,6 @@ void philox_lanes(const detail::RandomParams& p, int64_t first, uint32_t (&words
     words[3][l] = static_cast<uint32_t>(p.stream >> 32);
   }
   uint32_t key0 = static_cast<uint32_t>(p.seed), key1 = static_cast<uint32_t>(p.seed >> 32);
-#if defined(__AVX2__)
   auto load = [](const uint32_t* w) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)); };
   __m256i c0 = load(words[0]), c1 = load(words[1]), c2 = load(words[2]), c3 = load(words[3]);
   // The 32x32 -> 64 products of eight lanes by a constant, split into high and low words.
@@ -61,18 +63,10 @@ void philox_lanes(const detail::RandomParams& p, int64_t first, uint32_t (&words
   store(words[1], c1);
   store(words[2], c2);
   store(words[3], c3);
-#else
-  for (int round = 0; round < 10; ++round) {
-    for (int64_t l = 0; l < kPhiloxLanes; ++l) {
-      const uint64_t p0 = uint64_t{kMul0} * words[0][l];
-      const uint64_t p1 = uint64_t{kMul1} * words[2][l];
-      words[0][l] = static_cast<uint32_t>(p1 >> 32) ^ words[1][l] ^ key0;
-      words[1][l] = static_cast<uint32_t>(p1);
-      words[2][l] = static_cast<uint32_t>(p0 >> 32) ^ words[3][l] ^ key1;
-      words[3][l] = static_cast<uint32_t>(p0);
-    }
-    key0 += kWeyl0;
-    key1 += kWeyl1;
+#else  // without AVX2 (AISLE_CPU_ARCH empty): one block at a time
+  for (int64_t l = 0; l < kPhiloxLanes; ++l) {
+    const Philox4x32 w = philox_block(p.seed, p.stream, static_cast<uint64_t>(first + l));
+    for (int j = 0; j < 4; ++j) words[j][l] = w.v[j];
   }
 #endif
 }

@@ -1,5 +1,5 @@
-// The elementwise, broadcast and column-sum ops and the dropout mask that a graph layer's step is made of, on a
-// [rows, dim] f32 activation (the NGCF/GraphSAGE shape: every node's embedding), on the CPU and
+// The elementwise, broadcast and column-sum ops and the dropout mask that a graph layer's step is
+// made of, on a [rows, dim] f32 activation (the NGCF/GraphSAGE shape: every node's embedding), on the CPU and
 // CUDA. GB/s counts each input read once and the output written once; a row bias [dim] is counted
 // once. tools/bench/peers/torch_elementwise.py times the same ops in PyTorch.
 #include <string>
@@ -17,25 +17,25 @@ void elementwise(benchmark::State& state, Device dev, Case what) {
   const Tensor a = ops::uniform({n, d}, gen, -1, 1, DType::f32, dev);
   const Tensor b = ops::uniform({n, d}, gen, -1, 1, DType::f32, dev);
   const Tensor bias = ops::uniform({d}, gen, -1, 1, DType::f32, dev);
-  const double tensor_bytes = 4.0 * static_cast<double>(n * d);
+  const double t = 4.0 * static_cast<double>(n * d);  // one [n, d] tensor's bytes
   double bytes = 0;
+  switch (what) {
+    case Case::add: case Case::mul: case Case::leaky_relu_backward: bytes = 3 * t; break;
+    case Case::add_row_bias: case Case::leaky_relu: case Case::l2_normalize_rows: bytes = 2 * t; break;
+    case Case::column_sum: case Case::dropout_mask: bytes = t; break;
+  }
   for (auto _ : state) {
     switch (what) {
-      case Case::add: benchmark::DoNotOptimize(ops::add(a, b)); bytes = 3 * tensor_bytes; break;
-      case Case::add_row_bias: benchmark::DoNotOptimize(ops::add(a, bias)); bytes = 2 * tensor_bytes; break;
-      case Case::mul: benchmark::DoNotOptimize(ops::mul(a, b)); bytes = 3 * tensor_bytes; break;
-      case Case::leaky_relu: benchmark::DoNotOptimize(ops::leaky_relu(a, 0.2)); bytes = 2 * tensor_bytes; break;
-      case Case::leaky_relu_backward:
-        // y is not read by leaky_relu's backward, so a stands in for it.
-        benchmark::DoNotOptimize(ops::unary_backward(ops::Unary::leaky_relu, a, a, b, 0.2));
-        bytes = 3 * tensor_bytes;
-        break;
-      case Case::column_sum: benchmark::DoNotOptimize(ops::sum(a, 0)); bytes = tensor_bytes; break;
-      case Case::l2_normalize_rows: benchmark::DoNotOptimize(ops::l2_normalize_rows(a).y); bytes = 2 * tensor_bytes; break;
-      case Case::dropout_mask:  // NGCF's message dropout: one Philox draw per element
-        benchmark::DoNotOptimize(ops::dropout_mask({n, d}, 0.1, gen, DType::f32, dev));
-        bytes = tensor_bytes;
-        break;
+      case Case::add: benchmark::DoNotOptimize(ops::add(a, b)); break;
+      case Case::add_row_bias: benchmark::DoNotOptimize(ops::add(a, bias)); break;
+      case Case::mul: benchmark::DoNotOptimize(ops::mul(a, b)); break;
+      case Case::leaky_relu: benchmark::DoNotOptimize(ops::leaky_relu(a, 0.2)); break;
+      // y is not read by leaky_relu's backward, so a stands in for it.
+      case Case::leaky_relu_backward: benchmark::DoNotOptimize(ops::unary_backward(ops::Unary::leaky_relu, a, a, b, 0.2)); break;
+      case Case::column_sum: benchmark::DoNotOptimize(ops::sum(a, 0)); break;
+      case Case::l2_normalize_rows: benchmark::DoNotOptimize(ops::l2_normalize_rows(a).y); break;
+      // NGCF's message dropout: one Philox draw per element.
+      case Case::dropout_mask: benchmark::DoNotOptimize(ops::dropout_mask({n, d}, 0.1, gen, DType::f32, dev)); break;
     }
     sync(dev);
   }

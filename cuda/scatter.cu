@@ -72,7 +72,8 @@ __global__ void run_sum_kernel(const T* src, const int64_t* sorted_pos, const in
     const int64_t j0 = run_offsets[r], j1 = run_offsets[r + 1];
     T* dst = out + (scatter ? key : r) * row;
     for (int64_t c = threadIdx.x; c < row; c += blockDim.x) {
-      T acc = 0;
+      // A scatter adds after the destination's own value (zero for scatter_add), as the CPU does.
+      T acc = scatter ? dst[c] : T(0);
       for (int64_t j = j0; j < j1; ++j) acc += src[sorted_pos[j] * row + c];
       dst[c] = acc;
     }

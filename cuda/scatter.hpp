@@ -5,7 +5,7 @@ namespace aisle::cuda {
 
 void gather_rows(const Tensor& src, const Tensor& index, const Tensor& out, int64_t row_elems);
 // Sorts (index, position) pairs and sums each run of equal indices in position order.
-// scatter: writes sums into out rows (out pre-zeroed, [dim_size, row]); returns nothing.
+// scatter: adds the sums into out's rows ([dim_size, row]) after their own values.
 void scatter_add(const Tensor& src, const Tensor& index, const Tensor& out, int64_t row_elems);
 // The same with one atomicAdd per element: no sort, summation order not fixed (deterministic
 // mode off only).

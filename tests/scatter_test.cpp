@@ -44,6 +44,31 @@ TEST(Scatter, ScatterAddSumsDuplicatesInOrder) {
             std::vector<float>(6, 0.0f));
 }
 
+TEST(Scatter, InPlaceScatterAddAddsAfterTheDestinationsOwnValue) {
+  Tensor dst = Tensor::from_vector<float>({1e8f, 1, 2, 3, -1e8f, 5}, {3, 2});
+  const Tensor src = Tensor::from_vector<float>({1, 1, 4, 4, 1, 1}, {3, 2});
+  const Tensor before = dst;
+  // Row 0 gets 1e8 + 1 + 1 in that order: two roundings back to 1e8 (a sum of the rows first,
+  // 1e8 + 2, would come out 1e8 + 2); row 2 gets -1e8 + 4.
+  EXPECT_EQ(&ops::scatter_add_(dst, src, Tensor::from_vector<int64_t>({0, 2, 0})), &dst);
+  EXPECT_TRUE(dst.shares_storage(before));
+  EXPECT_EQ(dst.to_vector<float>(), (std::vector<float>{1e8f, 1 + 1 + 1, 2, 3, -1e8f + 4, 5 + 4}));
+  // The same as scatter_add into zeros, then added to the old value row by row, for sums that do
+  // not round: random integers.
+  Generator gen(5);
+  const Tensor rows = ops::randint({400, 3, 2}, -9, 9, gen).to(DType::f64);
+  const Tensor ids = ops::randint({400}, 0, 50, gen);  // every id about 8 times
+  Tensor table = ops::randint({50, 3, 2}, 0, 9, gen).to(DType::f64);
+  const Tensor expected = ops::add(table, ops::scatter_add(rows, ids, 50));
+  ops::scatter_add_(table, rows, ids);
+  EXPECT_EQ(table.to_vector<double>(), expected.to_vector<double>());
+  // A destination whose rows are not src's rows, or of another dtype, is rejected by name.
+  Tensor narrow = Tensor::zeros({50, 3});
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::scatter_add_(narrow, rows.to(DType::f32), ids); }), "dst");
+  Tensor other_dtype = Tensor::zeros({50, 3, 2});
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::scatter_add_(other_dtype, rows, ids); }), "dst");
+}
+
 TEST(Scatter, CoalesceMergesDuplicateRows) {
   const Tensor idx = Tensor::from_vector<int64_t>({7, 3, 7, 1, 3});
   const Tensor rows = Tensor::from_vector<float>({1, 1, 2, 2, 3, 3, 4, 4, 5, 5}, {5, 2});
@@ -142,6 +167,23 @@ TEST(Scatter, TheCpuSumsInOrderWhateverTheMode) {
   EXPECT_EQ(in_order.to_vector<float>(), expected);
   const DeterministicGuard off(false);
   EXPECT_EQ(ops::scatter_add(src, ids, 70).to_vector<float>(), expected);
+}
+
+TEST(ScatterCuda, InPlaceScatterAddMatchesCpuBitForBit) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Device gpu = testing::gpu();
+  const uint64_t fresh = testing::fresh_seed();
+  Generator gen(fresh);
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    SCOPED_TRACE(::testing::Message() << "fresh seed " << fresh << ", " << dtype_name(dtype));
+    const Tensor src = random_tensor({5000, 64}, gen, dtype);
+    const Tensor ids = skewed_ids(5000, 300, gen, DType::i64);
+    Tensor cpu = random_tensor({300, 64}, gen, dtype);
+    Tensor cuda = cpu.to(gpu);
+    ops::scatter_add_(cpu, src, ids);
+    ops::scatter_add_(cuda, src.to(gpu), ids.to(gpu));
+    EXPECT_TRUE(all_close(cuda, cpu, 0, 0));
+  }
 }
 
 TEST(ScatterCuda, AtomicScatterAddMatchesCpuUpToSummationOrder) {

@@ -5,6 +5,7 @@
 
 #include "aisle/autograd/grad_mode.hpp"
 #include "aisle/ops/elementwise.hpp"
+#include "aisle/ops/scatter.hpp"
 
 namespace aisle {
 
@@ -101,9 +102,18 @@ std::string Var::describe() const {
 
 namespace {
 
+// [rows, ...the row shape of `like`]: the table that rows of `like` scatter into.
+Shape row_shape(int64_t rows, const Tensor& like) {
+  Shape s{rows};
+  s.insert(s.end(), like.shape().begin() + 1, like.shape().end());
+  return s;
+}
+
 // Adds one incoming gradient to a Var. Sparse rows stay rows only on sparse leaves; anywhere else
-// (a dense leaf, or an intermediate such as propagated graph embeddings) they are scattered into a
-// dense gradient, because the op that made the Var needs a dense gradient to continue.
+// (a dense leaf, or an intermediate such as propagated graph embeddings) they are added into a
+// dense gradient, because the op that made the Var needs a dense gradient to continue. They are
+// added in place when nothing else holds that gradient: a batch's few rows then cost a scatter,
+// not a zero-filled table plus an add over all of it.
 void accumulate(VarImpl& v, Grad g, const char* from) {
   if (g.sparse.indices.defined()) {
     if (!v.grad_fn && v.sparse) {
@@ -111,8 +121,15 @@ void accumulate(VarImpl& v, Grad g, const char* from) {
       return;
     }
     const Tensor& rows = g.sparse.rows;
-    Tensor dense = ops::scatter_add(rows, g.sparse.indices, v.value.size(0));
-    g = Grad(dense.reshape(v.value.shape()));
+    if (!v.grad.defined()) {
+      v.grad = ops::scatter_add(rows, g.sparse.indices, v.value.size(0)).reshape(v.value.shape());
+      return;
+    }
+    // A gradient an op also handed elsewhere (add gives one tensor to both inputs) is copied first.
+    if (!v.grad.sole_owner()) v.grad = v.grad.clone();
+    Tensor table = v.grad.reshape(row_shape(v.value.size(0), rows));
+    ops::scatter_add_(table, rows, g.sparse.indices);
+    return;
   }
   AISLE_CHECK(g.dense.shape() == v.value.shape(), "backward: ", from, " produced a gradient ",
               g.dense.describe(), " for a value of shape ", shape_str(v.value.shape()));

@@ -68,22 +68,33 @@ Tensor gather_rows(const Tensor& src, const Tensor& index) {
 }
 
 Tensor scatter_add(const Tensor& src, const Tensor& index, int64_t dim_size) {
+  AISLE_CHECK(dim_size >= 0, "scatter_add: dim_size must be non-negative, got ", dim_size);
+  detail::check_defined("scatter_add", "src", src);
+  AISLE_CHECK(src.dim() >= 1, "scatter_add: src must have at least one axis, got ", src.describe());
+  Tensor out = Tensor::zeros(row_shape_with(dim_size, src), src.dtype(), src.device());
+  scatter_add_(out, src, index);
+  return out;
+}
+
+Tensor& scatter_add_(Tensor& dst, const Tensor& src, const Tensor& index) {
   detail::check_float("scatter_add", "src", src);
   detail::check_index("scatter_add", "index", index);
   detail::check_same_device("scatter_add", "src", src, "index", index);
+  detail::check_same_device("scatter_add", "dst", dst, "src", src);
   AISLE_CHECK(index.dim() == 1 && src.dim() >= 1 && src.size(0) == index.size(0),
               "scatter_add: index ", index.describe(), " must be 1-D with one entry per row of src ",
               src.describe());
-  AISLE_CHECK(dim_size >= 0, "scatter_add: dim_size must be non-negative, got ", dim_size);
-  const int64_t row = row_elems_of(src);
-  Tensor out = Tensor::zeros(row_shape_with(dim_size, src), src.dtype(), src.device());
+  AISLE_CHECK(dst.dtype() == src.dtype() && dst.dim() == src.dim() &&
+                  std::equal(dst.shape().begin() + 1, dst.shape().end(), src.shape().begin() + 1),
+              "scatter_add: dst ", dst.describe(), " does not take rows of src ", src.describe());
+  const int64_t row = row_elems_of(src), dim_size = dst.size(0);
   const int64_t n = index.numel();
-  if (n == 0) return out;
+  if (n == 0) return dst;
   if (src.is_cuda()) {
     // Empty rows leave nothing to add, but the sorted path still range-checks the ids.
-    if (deterministic() || row == 0) AISLE_CUDA_ONLY("scatter_add", cuda::scatter_add(src, index, out, row));
-    else AISLE_CUDA_ONLY("scatter_add", cuda::scatter_add_atomic(src, index, out, row));
-    return out;
+    if (deterministic() || row == 0) AISLE_CUDA_ONLY("scatter_add", cuda::scatter_add(src, index, dst, row));
+    else AISLE_CUDA_ONLY("scatter_add", cuda::scatter_add_atomic(src, index, dst, row));
+    return dst;
   }
   detail::check_index_range_host("scatter_add", index, dim_size);
   detail::dispatch_float(src.dtype(), "scatter_add", [&](auto ftag) {
@@ -92,21 +103,21 @@ Tensor scatter_add(const Tensor& src, const Tensor& index, int64_t dim_size) {
       using I = decltype(itag);
       const T* ps = src.data<T>();
       const I* pi = index.data<I>();
-      T* po = out.data<T>();
+      T* po = dst.data<T>();
       // Each chunk owns a range of destination rows and scans all ids in order, so every row
       // sums its contributions in order of appearance regardless of the thread count.
       cpu::parallel_for(dim_size, std::max<int64_t>(1, dim_size / 8), [&](int64_t r0, int64_t r1) {
         for (int64_t i = 0; i < n; ++i) {
           const int64_t r = pi[i];
           if (r < r0 || r >= r1) continue;
-          T* dst = po + r * row;
+          T* out_row = po + r * row;
           const T* s = ps + i * row;
-          for (int64_t c = 0; c < row; ++c) dst[c] += s[c];
+          for (int64_t c = 0; c < row; ++c) out_row[c] += s[c];
         }
       });
     });
   });
-  return out;
+  return dst;
 }
 
 SparseRows coalesce_rows(const Tensor& indices, const Tensor& rows) {

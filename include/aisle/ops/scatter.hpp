@@ -22,6 +22,10 @@ Tensor gather_rows(const Tensor& src, const Tensor& index);
 // out[index[i]] += src[i] for a [dim_size, ...] result that starts at zero. f32/f64. On CUDA with
 // deterministic() off: atomics, the summation order of duplicates not fixed.
 Tensor scatter_add(const Tensor& src, const Tensor& index, int64_t dim_size);
+// In place: dst[index[i]] += src[i], each row of dst summing its contributions after its own value
+// in order of appearance (so scatter_add is this into zeros). dst: [dim_size, ...src's row shape],
+// same dtype and device. Returns dst.
+Tensor& scatter_add_(Tensor& dst, const Tensor& src, const Tensor& index);
 
 // Merges duplicate indices: unique indices in ascending order, each with the sum of its rows.
 SparseRows coalesce_rows(const Tensor& indices, const Tensor& rows);

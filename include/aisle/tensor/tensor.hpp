@@ -99,6 +99,9 @@ class Tensor {
 
   std::string describe() const;  // "[2, 3] f32 cuda:0"
   bool shares_storage(const Tensor& other) const { return storage_ && storage_ == other.storage_; }
+  // True when this handle is the only one on its storage (no copy, view or other Tensor shares
+  // it), so writing into it in place can change nothing anyone else sees.
+  bool sole_owner() const { return storage_ && storage_.use_count() == 1; }
   int64_t storage_offset() const { return offset_; }
 
  private:

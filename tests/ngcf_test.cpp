@@ -8,11 +8,13 @@
 #include <cstring>
 #include <memory>
 
+#include "aisle/autograd/scatter.hpp"
 #include "aisle/data/graph.hpp"
 #include "aisle/dist/communicator.hpp"
 #include "aisle/eval/full_ranking.hpp"
 #include "aisle/models/ngcf.hpp"
 #include "aisle/ops/elementwise.hpp"
+#include "aisle/ops/random.hpp"
 #include "aisle/serve/artifact.hpp"
 #include "aisle/train/export.hpp"
 #include "aisle/train/model_registry.hpp"
@@ -28,6 +30,7 @@
 namespace aisle::models::ngcf {
 namespace {
 
+using testing::all_close;
 using testing::error_message;
 using testing::expect_same_bits;
 using testing::snapshot;
@@ -263,6 +266,48 @@ TEST(Ngcf, LossGradientPassesFiniteDifferences) {
           return batch_loss(graph, p, ids, 0.3);
         },
         inputs));
+  }
+}
+
+// The batch's rows with the last layer computed for them alone are the rows of the whole final
+// table, with the same gradient for every parameter, with and without message and node dropout.
+TEST(Ngcf, BatchRowsOfThePropagationAreThoseOfTheWholeTable) {
+  Tiny tiny;
+  const SparseOperator& graph = tiny.model->graph();
+  const Tensor rows = Tensor::from_vector<int64_t>({0, 2, 3, 7, kTinyNodes - 1});
+  for (const std::vector<int64_t>& sizes : {std::vector<int64_t>{}, {3}, {5, 2}, {4, 4, 3}}) {
+    Generator gen(4);
+    std::vector<Tensor> inputs{testing::random_tensor({kTinyNodes, 4}, gen, DType::f32)};
+    std::vector<Tensor> masks;
+    int64_t d_in = 4;
+    for (const int64_t d : sizes) {
+      for (const Shape& shape : {Shape{d_in, d}, Shape{d}, Shape{d_in, d}, Shape{d}})
+        inputs.push_back(testing::random_tensor(shape, gen, DType::f32));
+      masks.push_back(ops::dropout_mask({kTinyNodes, d}, 0.3, gen));
+      d_in = d;
+    }
+    const auto params_of = [&](const std::vector<Var>& x) {
+      Params p{x[0], {}};
+      for (size_t l = 0; l < sizes.size(); ++l)
+        p.layers.push_back(Layer{x[1 + 4 * l], x[2 + 4 * l], x[3 + 4 * l], x[4 + 4 * l]});
+      return p;
+    };
+    for (const bool dropout : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << sizes.size() << " layers, dropout " << dropout);
+      const std::vector<Tensor> layer_masks = dropout ? masks : std::vector<Tensor>{};
+      const Tensor edges = dropout ? edge_dropout_values(graph, 9, 1, 0.4) : Tensor();
+      const auto picked = testing::value_and_grads(
+          [&](const std::vector<Var>& x) { return propagate_rows(graph, params_of(x), rows, layer_masks, edges); },
+          inputs, Device::cpu());
+      const auto whole = testing::value_and_grads(
+          [&](const std::vector<Var>& x) {
+            return embedding(propagate(graph, params_of(x), layer_masks, edges), rows);
+          },
+          inputs, Device::cpu());
+      ASSERT_EQ(picked.size(), whole.size());
+      for (size_t i = 0; i < picked.size(); ++i)
+        EXPECT_TRUE(all_close(picked[i], whole[i], 1e-6, 1e-7)) << (i == 0 ? "value" : "gradient ") << i;
+    }
   }
 }
 

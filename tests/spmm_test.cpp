@@ -375,6 +375,78 @@ TEST(Spmm, PropagateMeanEqualsTheLayerChainBitForBit) {
   }
 }
 
+TEST(Spmm, SelectRowsKeepsEachRowsEntriesInOrder) {
+  Generator gen(3);
+  const ops::Csr a = edge_case_graph(gen, DType::f32, DType::i32);
+  const std::vector<int64_t> picks{4, 0, 4, 2, 3};
+  const ops::Csr picked = ops::csr_select_rows(a, Tensor::from_vector(picks));
+  EXPECT_EQ(picked.rows, 5);
+  EXPECT_EQ(picked.cols, 5);
+  EXPECT_EQ(picked.col_idx.dtype(), DType::i32);
+  const std::vector<int64_t> rp = a.row_ptr.to_vector<int64_t>(), pp = picked.row_ptr.to_vector<int64_t>();
+  const std::vector<int32_t> col = a.col_idx.to_vector<int32_t>(), pcol = picked.col_idx.to_vector<int32_t>();
+  const std::vector<float> val = a.values.to_vector<float>(), pval = picked.values.to_vector<float>();
+  for (size_t i = 0; i < picks.size(); ++i) {
+    const auto from = rp[picks[i]], to = rp[picks[i] + 1];
+    ASSERT_EQ(pp[i + 1] - pp[i], to - from) << "row " << i;
+    for (int64_t k = 0; k < to - from; ++k) {
+      EXPECT_EQ(pcol[pp[i] + k], col[from + k]);
+      EXPECT_EQ(pval[pp[i] + k], val[from + k]);
+    }
+  }
+  // Its product is those rows of a's.
+  const Tensor x = random_tensor({5, 4}, gen, DType::f32);
+  EXPECT_TRUE(all_close(ops::spmm(picked, x), ops::gather_rows(ops::spmm(a, x), Tensor::from_vector(picks)), 0, 0));
+  EXPECT_EQ(ops::csr_select_rows(a, Tensor::zeros({0}, DType::i64)).nnz(), 0);
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::csr_select_rows(a, Tensor::from_vector<int64_t>({1, 6})); }),
+                     "csr_select_rows: row id 6 at position 1 is out of range [0, 6)");
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::csr_select_rows(a, Tensor::from_vector<int32_t>({1})); }),
+                     "csr_select_rows: rows must be 1-D i64");
+}
+
+TEST(Spmm, PropagateMeanRowsEqualsThoseRowsOfPropagateMeanBitForBit) {
+  Generator gen(testing::fresh_seed());
+  const SparseOperator op(square_graph_with_hub(70, 500, gen));
+  // The hub, rows in between and the empty rows at the end, ascending as ops::unique gives them.
+  const Tensor rows = Tensor::from_vector<int64_t>({0, 3, 4, 17, 40, 41, 66, 68, 69});
+  for (int64_t layers : {0, 1, 2, 3, 4}) {
+    for (int64_t d : {3, 64}) {
+      const Tensor x = random_tensor({70, d}, gen, DType::f32);
+      const std::vector<Tensor> picked = testing::value_and_grads(
+          [&](const std::vector<Var>& v) { return propagate_mean_rows(op, v[0], layers, rows); }, {x}, Device::cpu());
+      const std::vector<Tensor> gathered = testing::value_and_grads(
+          [&](const std::vector<Var>& v) { return embedding(propagate_mean(op, v[0], layers), rows); }, {x},
+          Device::cpu());
+      ASSERT_EQ(picked.size(), 2u);
+      EXPECT_EQ(picked[0].shape(), (Shape{9, d}));
+      EXPECT_TRUE(all_close(picked[0], gathered[0], 0, 0)) << "forward, layers " << layers << " d " << d;
+      EXPECT_TRUE(all_close(picked[1], gathered[1], 0, 0)) << "backward, layers " << layers << " d " << d;
+    }
+  }
+  // Any order and repeats: the same rows and gradient up to the order of the sums.
+  const Tensor shuffled = Tensor::from_vector<int64_t>({41, 0, 17, 41, 69, 3});
+  const Tensor x = random_tensor({70, 8}, gen, DType::f32);
+  const auto picked = testing::value_and_grads(
+      [&](const std::vector<Var>& v) { return propagate_mean_rows(op, v[0], 3, shuffled); }, {x}, Device::cpu());
+  const auto gathered = testing::value_and_grads(
+      [&](const std::vector<Var>& v) { return embedding(propagate_mean(op, v[0], 3), shuffled); }, {x}, Device::cpu());
+  EXPECT_TRUE(all_close(picked[0], gathered[0], 0, 0));
+  EXPECT_TRUE(all_close(picked[1], gathered[1], 1e-5, 1e-6));
+  // Against finite differences in f64 on the non-symmetric graph (Aᵀ's rows are exercised).
+  const SparseOperator op64(square_graph_with_hub(12, 40, gen, DType::f64));
+  for (int64_t layers : {1, 3}) {
+    const Tensor x64 = random_tensor({12, 4}, gen);
+    EXPECT_TRUE(gradients_match(
+        [&](const std::vector<Var>& v) {
+          return propagate_mean_rows(op64, v[0], layers, Tensor::from_vector<int64_t>({1, 5, 5, 11}));
+        },
+        {x64}))
+        << "layers " << layers;
+  }
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { propagate_mean_rows(op, Var(x), -1, shuffled); }),
+                     "propagate_mean_rows: layers must be >= 0, got -1");
+}
+
 TEST(SpmmCuda, MatchesCpu) {
   AISLE_SKIP_WITHOUT_CUDA();
   const Device g = testing::gpu();

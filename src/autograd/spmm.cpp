@@ -1,6 +1,7 @@
 // Backward rules of the spmm family (forward kernels: src/ops/spmm.cpp).
 #include "aisle/autograd/spmm.hpp"
 
+#include "aisle/autograd/scatter.hpp"
 #include "aisle/ops/elementwise.hpp"
 #include "aisle/ops/scatter.hpp"
 
@@ -56,6 +57,40 @@ Var propagate_mean(const SparseOperator& a, const Var& x, int64_t layers) {
                   const Tensor g = ops::affine(dy, scale);
                   Tensor acc = g;
                   for (int64_t k = 0; k < layers; ++k) acc = ops::spmm_fused(t, acc, {g, Tensor(), 1.0});
+                  return {acc};
+                });
+}
+
+Var propagate_mean_rows(const SparseOperator& a, const Var& x, int64_t layers, const Tensor& rows) {
+  AISLE_CHECK(layers >= 0, "propagate_mean_rows: layers must be >= 0, got ", layers);
+  AISLE_CHECK(a.rows() == a.cols(), "propagate_mean_rows: the operator must be square, got ", a.matrix().describe());
+  AISLE_CHECK(x.defined(), "propagate_mean_rows: x is undefined");
+  // Building the two sub-matrices every step would cost the GPU a host round trip of A, more
+  // than the full passes they save there.
+  if (layers == 0 || a.device().is_cuda()) return embedding(propagate_mean(a, x, layers), rows);
+  const ops::Csr picked = ops::csr_select_rows(a.matrix(), rows);       // [T, n]
+  const ops::Csr picked_t = ops::csr_transpose(picked).t;               // [n, T]
+  const double scale = 1.0 / static_cast<double>(layers + 1);
+  // The same roundings as propagate_mean's running total: ((x + L1) + L2) ... then (+ LK) * scale.
+  Tensor total = ops::gather_rows(x.value(), rows);
+  Tensor layer = x.value();
+  for (int64_t k = 1; k < layers; ++k) {
+    layer = ops::spmm(a.matrix(), layer);
+    total = ops::add(total, ops::gather_rows(layer, rows));
+  }
+  ops::spmm_fused(picked, layer, {Tensor(), total, scale});
+  const ops::Csr t = a.transpose().t;
+  return record("propagate_mean_rows", std::move(total), {x},
+                [t, picked_t, rows, scale, layers](const Tensor& dy, const NeedsGrad&) -> std::vector<Grad> {
+                  // propagate_mean's Horner steps acc = Aᵀ acc + g, with g zero outside `rows`: the
+                  // first step reads only g's rows, and g is added where it is not zero.
+                  const Tensor g = ops::affine(dy, scale);
+                  Tensor acc = ops::spmm(picked_t, g);
+                  ops::scatter_add_(acc, g, rows);
+                  for (int64_t k = 1; k < layers; ++k) {
+                    acc = ops::spmm(t, acc);
+                    ops::scatter_add_(acc, g, rows);
+                  }
                   return {acc};
                 });
 }

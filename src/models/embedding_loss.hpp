@@ -13,4 +13,22 @@ namespace aisle::models {
 Var bpr_loss_with_row_l2(const Var& final, const Var& base, const Tensor& users, const Tensor& items,
                          const Tensor& negatives, double reg);
 
+// A batch's (users, items: [B]; negatives: [B, k]) ids of one table.
+struct TripleIds {
+  Tensor users, items, negatives;
+};
+
+// The same loss when `final` holds only some rows of the table: `final_ids` index `final`, `ids`
+// index `base` (the full table), for the same triples.
+Var bpr_loss_with_row_l2(const Var& final, const TripleIds& final_ids, const Var& base, const TripleIds& ids,
+                         double reg);
+
+// The distinct rows a batch touches, ascending (i64 [T]), and the batch's ids as positions among
+// them: what a graph model propagates to and scores with when it computes only those rows.
+struct BatchRows {
+  Tensor rows;
+  TripleIds positions;
+};
+BatchRows batch_rows(const TripleIds& ids);
+
 }  // namespace aisle::models

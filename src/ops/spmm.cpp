@@ -3,6 +3,7 @@
 #include "aisle/ops/spmm.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -188,6 +189,44 @@ CsrTranspose csr_transpose(const Csr& a) {
   out.t.values = gather_rows(a.values, out.source_position);
   out.t.rows = a.cols;
   out.t.cols = a.rows;
+  return out;
+}
+
+Csr csr_select_rows(const Csr& a, const Tensor& rows) {
+  const char* op = "csr_select_rows";
+  check_csr(op, a);
+  AISLE_CHECK(rows.defined() && rows.dtype() == DType::i64 && rows.dim() == 1, op,
+              ": rows must be 1-D i64, got ", rows.defined() ? rows.describe() : "an undefined tensor");
+  const Device dev = a.device();
+  const Tensor ptr = a.row_ptr.to(Device::cpu()), col = a.col_idx.to(Device::cpu()), val = a.values.to(Device::cpu());
+  const Tensor picked = rows.to(Device::cpu());
+  const int64_t n = picked.numel();
+  const int64_t* rp = ptr.data<int64_t>();
+  const int64_t* pr = picked.data<int64_t>();
+  std::vector<int64_t> out_ptr(static_cast<size_t>(n) + 1, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t r = pr[i];
+    AISLE_CHECK(r >= 0 && r < a.rows, op, ": row id ", r, " at position ", i, " is out of range [0, ", a.rows, ")");
+    out_ptr[static_cast<size_t>(i + 1)] = out_ptr[static_cast<size_t>(i)] + rp[r + 1] - rp[r];
+  }
+  const int64_t nnz = out_ptr.back();
+  Csr out{Tensor::from_vector(out_ptr), Tensor::empty({nnz}, col.dtype()), Tensor::empty({nnz}, val.dtype()), n,
+          a.cols};
+  // Byte copies of each row's run of column ids and values, whatever their dtypes.
+  const size_t col_size = dtype_size(col.dtype()), val_size = dtype_size(val.dtype());
+  const char* src_col = static_cast<const char*>(col.raw_data());
+  const char* src_val = static_cast<const char*>(val.raw_data());
+  char* dst_col = static_cast<char*>(out.col_idx.raw_data());
+  char* dst_val = static_cast<char*>(out.values.raw_data());
+  cpu::parallel_for(n, 256, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t from = rp[pr[i]], count = rp[pr[i] + 1] - from;
+      const int64_t to = out_ptr[static_cast<size_t>(i)];
+      std::memcpy(dst_col + to * col_size, src_col + from * col_size, static_cast<size_t>(count) * col_size);
+      std::memcpy(dst_val + to * val_size, src_val + from * val_size, static_cast<size_t>(count) * val_size);
+    }
+  });
+  if (dev.is_cuda()) out = Csr{out.row_ptr.to(dev), out.col_idx.to(dev), out.values.to(dev), out.rows, out.cols};
   return out;
 }
 

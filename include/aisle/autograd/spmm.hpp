@@ -40,4 +40,13 @@ Var spmm(const SparseOperator& a, const Var& values, const Var& x);
 // written out, bit for bit; layers = 0 returns x.
 Var propagate_mean(const SparseOperator& a, const Var& x, int64_t layers);
 
+// Rows `rows` (i64 [T], any order, repeats allowed) of propagate_mean(a, x, layers), [T, d], for a
+// step that scores only a batch's nodes. The last layer is computed for those rows alone (A's
+// rows `rows` times layer layers - 1), and the first backward layer starts from them alone (the
+// transpose of those rows, applied to the gradient): two of the 2 * layers passes over all of A
+// shrink to passes over the batch's neighbourhood, and the running total is kept for the T rows
+// only. With ascending rows (ops::unique's values) value and gradient equal propagate_mean's
+// gathered rows bit for bit; on CUDA it is that gather (the sub-matrices are built on the host).
+Var propagate_mean_rows(const SparseOperator& a, const Var& x, int64_t layers, const Tensor& rows);
+
 }  // namespace aisle

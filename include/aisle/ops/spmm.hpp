@@ -49,6 +49,11 @@ struct CsrTranspose {
 };
 CsrTranspose csr_transpose(const Csr& a);
 
+// The [rows.numel(), a.cols] matrix of a's rows `rows` (i64, any order, repeats allowed): row i is
+// row rows[i] of a, its entries in a's order, so products with it sum exactly as products with a
+// do on those rows. Built on the host (a CUDA matrix makes a round trip); ids out of range throw.
+Csr csr_select_rows(const Csr& a, const Tensor& rows);
+
 // y = A x: x [cols, d] -> [rows, d] (same dtype as the values). Rows with no entries give zeros.
 Tensor spmm(const Csr& a, const Tensor& x);
 

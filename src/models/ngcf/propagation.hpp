@@ -44,6 +44,11 @@ Tensor edge_dropout_values(const SparseOperator& graph, uint64_t seed, uint64_t 
 Var propagate(const SparseOperator& graph, const Params& params, const std::vector<Tensor>& masks = {},
               const Tensor& edge_values = Tensor());
 
+// Rows `rows` (i64 [T]) of propagate(): the same layers, except that the last one is computed for
+// those rows alone (a step scores only its batch's rows). On CUDA, propagate()'s rows.
+Var propagate_rows(const SparseOperator& graph, const Params& params, const Tensor& rows,
+                   const std::vector<Tensor>& masks = {}, const Tensor& edge_values = Tensor());
+
 // mean over the B k triples of softplus(s_uj - s_ui), s = dot of final embeddings,
 // + reg / (2 B) * (sum_b |E0_u|^2 + |E0_i|^2 + mean_c |E0_j|^2): the reference code's loss.
 Var batch_loss(const SparseOperator& graph, const Params& params, const BatchIds& ids, double reg,

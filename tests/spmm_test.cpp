@@ -245,6 +245,19 @@ TEST(Spmm, ValidationErrorsNameTheProblem) {
   const std::string bad_col = testing::error_message([&] { ops::spmm(unchecked, Tensor::zeros({5, 2}, DType::f64)); });
   EXPECT_MESSAGE_HAS(bad_col, "spmm: index 9");
   EXPECT_MESSAGE_HAS(bad_col, "[0, 5)");
+  // Checked as the gather reads them, at every width's code path, negative ids included; the first
+  // bad position is named.
+  for (const int64_t d : {3, 16, 64, 128}) {
+    ops::Csr negative = a;
+    negative.col_idx = Tensor::from_vector<int64_t>({0, 4, -1});
+    const Tensor x = Tensor::zeros({5, d}, DType::f64);
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm(negative, x); }), "spmm: index -1 at position 2");
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm(unchecked, x); }), "spmm: index 9 at position 1");
+    Tensor total = Tensor::ones({2, d}, DType::f64);
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm_fused(unchecked, x, {Tensor(), total, 1.0}); }),
+                       "spmm_fused: index 9");
+    EXPECT_EQ(total.to_vector<double>(), std::vector<double>(static_cast<size_t>(2 * d), 1.0)) << "total untouched";
+  }
   EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::csr_transpose(unchecked); }), "csr_transpose: column id 9 of entry 1");
   ops::Csr short_ptr = a;
   short_ptr.row_ptr = Tensor::from_vector<int32_t>({0, 2, 3});

@@ -4,6 +4,8 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <string>
+#include <type_traits>
 
 #include "aisle/ops/sort.hpp"
 #include "support/testing.hpp"
@@ -398,6 +400,56 @@ TEST(SortCuda, TopKAndSortMatchCpuExactly) {
       const ops::TopK c = ops::topk(rows, k), g = ops::topk(rows.to(testing::gpu()), k);
       EXPECT_TRUE(identical(g.indices, c.indices));
       EXPECT_TRUE(identical(g.values, c.values));
+    }
+  }
+}
+
+// Rows shaped like the evaluator's scores, built to take each way cuda/topk.cu finds the
+// candidates: spread scores (the k-th key's 12-bit bin holds a few keys), masked -inf entries,
+// coarse scores (the bin holds hundreds of ties, picked by position) and rows of two values (the
+// bin holds more keys than shared memory takes: the byte-by-byte path). f32 and i32 have 32-bit
+// keys (both paths); f64 only the byte-by-byte path.
+TEST(SortCuda, TopKSelectionPathsMatchCpuExactly) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  std::mt19937_64 rng(testing::fresh_seed());
+  const int64_t rows = 64, n = 40981;
+  const double inf = std::numeric_limits<double>::infinity();
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::uniform_int_distribution<int> coin(0, 19);
+  const auto make = [&](const std::string& kind) {
+    std::vector<double> v(static_cast<size_t>(rows * n));
+    for (double& s : v) {
+      const double z = normal(rng);
+      if (kind == "spread") s = 3.0 + z;
+      else if (kind == "masked") s = coin(rng) == 0 ? -inf : z;
+      else if (kind == "coarse") s = std::round(z * 2.0) / 2.0;
+      else s = coin(rng) < 10 ? 1.0 : 2.0;  // "two values"
+    }
+    return v;
+  };
+  // i32 rows: the scores times 1000, keeping their spread and ties; -inf becomes the lowest int.
+  const auto as = [&]<class T>(const std::vector<double>& v) {
+    std::vector<T> out(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      if constexpr (std::is_integral_v<T>)
+        out[i] = v[i] == -inf ? std::numeric_limits<T>::min() : static_cast<T>(std::lround(v[i] * 1000));
+      else
+        out[i] = static_cast<T>(v[i]);
+    }
+    return Tensor::from_vector<T>(out, {rows, n});
+  };
+  for (const std::string kind : {"spread", "masked", "coarse", "two values"}) {
+    const std::vector<double> v = make(kind);
+    for (const Tensor& x : {as.operator()<float>(v), as.operator()<double>(v), as.operator()<int32_t>(v)}) {
+      const Tensor xg = x.to(testing::gpu());
+      for (int64_t k : {int64_t{1}, int64_t{20}, int64_t{256}}) {
+        for (bool largest : {true, false}) {
+          SCOPED_TRACE(::testing::Message() << kind << " " << x.describe() << " k=" << k << " largest=" << largest);
+          const ops::TopK cpu = ops::topk(x, k, largest), gpu = ops::topk(xg, k, largest);
+          EXPECT_TRUE(identical(gpu.indices, cpu.indices));
+          EXPECT_TRUE(identical(gpu.values, cpu.values));
+        }
+      }
     }
   }
 }

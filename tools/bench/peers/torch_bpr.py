@@ -3,12 +3,11 @@ positives), matching recipes/gowalla-bpr.yaml: 64 factors, item bias, batch 2048
 negatives per positive, sparse Adagrad lr 0.1, L2 0.01 on the batch's rows. Written the way a
 careful PyTorch user would: data and sampling on the device, sparse embeddings, no host syncs
 inside the epoch. Usage: python3 torch_bpr.py [cuda|cpu] [gowalla train.txt(.xz)]"""
-import lzma
 import sys
 
 import torch
 
-from torch_common import device_from_argv, emit, median_epoch_ms, peak_mib, reset_peak
+from torch_common import device_from_argv, emit, median_epoch_ms, peak_mib, read_user_item_lists, reset_peak
 
 USERS, ITEMS, POSITIVES, F, BATCH, NEG, LR, REG = 29_858, 40_981, 810_128, 64, 2048, 4, 0.1, 0.01
 
@@ -17,13 +16,7 @@ def load(path):
     if path is None:
         g = torch.Generator().manual_seed(1)
         return torch.arange(POSITIVES) % USERS, torch.randint(0, ITEMS, (POSITIVES,), generator=g)
-    users, items = [], []
-    with (lzma.open(path, "rt") if path.endswith(".xz") else open(path)) as f:
-        for line in f:
-            ids = line.split()
-            users += [int(ids[0])] * (len(ids) - 1)
-            items += [int(i) for i in ids[1:]]
-    return torch.tensor(users), torch.tensor(items)
+    return read_user_item_lists(path)
 
 
 def main():

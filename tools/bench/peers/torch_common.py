@@ -1,7 +1,9 @@
 """Shared timing for the PyTorch peers of tools/bench: CUDA events (or a host clock on the CPU)
 around each call after warm-up, median of the repeats, and the copy bandwidth of the same device
-measured in the same process, so Aisle's and PyTorch's GB/s compare against one ceiling each."""
+measured in the same process, so Aisle's and PyTorch's GB/s compare against one ceiling each;
+and the reader of the LightGCN-format files (Gowalla's train.txt) the graph and BPR peers share."""
 import json
+import lzma
 import statistics
 import sys
 import time
@@ -80,3 +82,17 @@ def median_epoch_ms(epoch, device, epochs=3):
         if rep:
             times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1e3
+
+
+def read_user_item_lists(path):
+    """(users, items) int64 tensors of a LightGCN-format file, plain or .xz: one line per user,
+    "user item item ...", lines without items skipped (what Aisle's `lightgcn` importer reads)."""
+    users, items = [], []
+    with (lzma.open(path, "rt") if path.endswith(".xz") else open(path)) as f:
+        for line in f:
+            ids = line.split()
+            if len(ids) < 2:
+                continue
+            users += [int(ids[0])] * (len(ids) - 1)
+            items += [int(i) for i in ids[1:]]
+    return torch.tensor(users), torch.tensor(items)

@@ -29,28 +29,15 @@ Usage: python3 torch_lightgcn.py [cpu|cuda] TRAIN_TXT[.xz] [--epochs 3] [--threa
            [--warmup-steps N] [--steps N] [--cases coo,csr,csr_sym,pyg]"""
 import argparse
 import json
-import lzma
 import os
 import statistics
 import time
 
 import torch
 
-from torch_common import emit, peak_mib, reset_peak, sync
+from torch_common import emit, peak_mib, read_user_item_lists, reset_peak, sync
 
 F, LAYERS, LR, BATCH, REG, INIT_STD = 64, 3, 1e-3, 2048, 1e-4, 0.1
-
-
-def load(path):
-    users, items = [], []
-    with (lzma.open(path, "rt") if path.endswith(".xz") else open(path)) as f:
-        for line in f:
-            ids = line.split()
-            if len(ids) < 2:
-                continue
-            users += [int(ids[0])] * (len(ids) - 1)
-            items += [int(i) for i in ids[1:]]
-    return torch.tensor(users), torch.tensor(items)
 
 
 def normalized_adjacency(users, items, n_users, n_items, layout, dev):
@@ -202,7 +189,7 @@ def setup(doc, cases, batch):
     """The graph peers' command line, the Gowalla pairs on the device, the negative sampler and the
     fields every JSON row carries (also torch_ngcf.py's)."""
     args, dev = parse_peer_args(doc, "train", "LightGCN train.txt (plain or .xz): 'user item item ...' per line", cases)
-    users, items = load(args.train)
+    users, items = read_user_item_lists(args.train)
     # Ids from train.txt alone: on Gowalla every user and item is in it (29,858 and 40,981, as Aisle's import).
     n_users, n_items = int(users.max()) + 1, int(items.max()) + 1
     users, items = users.to(dev), items.to(dev)

@@ -64,13 +64,22 @@ __device__ inline int top_digit(K key) {
   return static_cast<int>(key >> (sizeof(K) * 8 - kBinBits));
 }
 
-// Keys of the tile at `base`, kLoadsInFlight per thread, all loads issued before any is used.
-template <class T, class K = detail::sort_key_t<T>>
-__device__ inline void load_keys(const T* row, int64_t n, int64_t base, bool descending, K (&keys)[kLoadsInFlight]) {
+// Calls f(key, i) for every position i of the row, tile by tile with kLoadsInFlight loads per
+// thread issued before the first call (memory-level parallelism). Positions past the row's end
+// are passed too (i >= n, key 0), so that warp intrinsics in f see every lane.
+template <class T, class F>
+__device__ inline void for_each_key(const T* row, int64_t n, bool descending, F&& f) {
+  using K = detail::sort_key_t<T>;
+  const int64_t stride = blockDim.x;
+  for (int64_t base = 0; base < n; base += kLoadsInFlight * stride) {
+    K keys[kLoadsInFlight];
 #pragma unroll
-  for (int u = 0; u < kLoadsInFlight; ++u) {
-    const int64_t i = base + u * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-    keys[u] = i < n ? detail::directed_sort_key(row[i], descending) : K(0);
+    for (int u = 0; u < kLoadsInFlight; ++u) {
+      const int64_t i = base + u * stride + threadIdx.x;
+      keys[u] = i < n ? detail::directed_sort_key(row[i], descending) : K(0);
+    }
+#pragma unroll
+    for (int u = 0; u < kLoadsInFlight; ++u) f(keys[u], base + u * stride + threadIdx.x);
   }
 }
 
@@ -79,22 +88,15 @@ __device__ inline void load_keys(const T* row, int64_t n, int64_t base, bool des
 template <class T, class K>
 __device__ bool select_through_bin(const T* row, int64_t n, int k, bool descending, SelectShared<K>& sh) {
   const int lane = static_cast<int>(threadIdx.x) & 31;
-  const int64_t tile = kLoadsInFlight * static_cast<int64_t>(blockDim.x);
   for (int b = threadIdx.x; b < kBins; b += blockDim.x) sh.hist[b] = 0;
   __syncthreads();
-  for (int64_t base = 0; base < n; base += tile) {
-    K keys[kLoadsInFlight];
-    load_keys<T>(row, n, base, descending, keys);
-#pragma unroll
-    for (int u = 0; u < kLoadsInFlight; ++u) {
-      const int64_t i = base + u * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-      const int digit = i < n ? top_digit(keys[u]) : -1;
-      // Scores share their leading bits, so most lanes hit one bin: one atomic per distinct
-      // digit in the warp instead of one per lane.
-      const unsigned same = __match_any_sync(0xffffffffu, digit);
-      if (digit >= 0 && lane == __ffs(same) - 1) atomicAdd(&sh.hist[digit], __popc(same));
-    }
-  }
+  for_each_key(row, n, descending, [&](K key, int64_t i) {
+    const int digit = i < n ? top_digit(key) : -1;
+    // Scores share their leading bits, so most lanes hit one bin: one atomic per distinct digit
+    // in the warp instead of one per lane.
+    const unsigned same = __match_any_sync(0xffffffffu, digit);
+    if (digit >= 0 && lane == __ffs(same) - 1) atomicAdd(&sh.hist[digit], __popc(same));
+  });
   __syncthreads();
   // The bin of the k-th key is the first whose running count reaches k.
   constexpr int kPerThread = kBins / kSelectThreads;
@@ -115,25 +117,19 @@ __device__ bool select_through_bin(const T* row, int64_t n, int k, bool descendi
   if (in_bin > kBinCapacity) return false;
   // Every key of a lower bin is a candidate (`below` < k of them, in any order: step 3 orders
   // them); the bin's keys go to shared memory.
-  for (int64_t base = 0; base < n; base += tile) {
-    K keys[kLoadsInFlight];
-    load_keys<T>(row, n, base, descending, keys);
-#pragma unroll
-    for (int u = 0; u < kLoadsInFlight; ++u) {
-      const int64_t i = base + u * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-      if (i >= n) continue;
-      const int d = top_digit(keys[u]);
-      if (d < digit) {
-        const int slot = atomicAdd(&sh.less_taken, 1);
-        sh.cand_key[slot] = keys[u];
-        sh.cand_pos[slot] = i;
-      } else if (d == digit) {
-        const int slot = atomicAdd(&sh.bin_taken, 1);
-        sh.bin_key[slot] = keys[u];
-        sh.bin_pos[slot] = static_cast<int>(i);
-      }
+  for_each_key(row, n, descending, [&](K key, int64_t i) {
+    if (i >= n) return;
+    const int d = top_digit(key);
+    if (d < digit) {
+      const int slot = atomicAdd(&sh.less_taken, 1);
+      sh.cand_key[slot] = key;
+      sh.cand_pos[slot] = i;
+    } else if (d == digit) {
+      const int slot = atomicAdd(&sh.bin_taken, 1);
+      sh.bin_key[slot] = key;
+      sh.bin_pos[slot] = static_cast<int>(i);
     }
-  }
+  });
   __syncthreads();
   // The bin's first k - below keys by (key, position) complete the candidates: a key's place is
   // the number of the bin's keys before it.
@@ -165,20 +161,14 @@ __device__ void select_by_bytes(const T* row, int64_t n, int k, bool descending,
   for (int shift = static_cast<int>(sizeof(K)) * 8 - 8; shift >= 0; shift -= 8) {
     for (int b = threadIdx.x; b < 256; b += blockDim.x) sh.hist[b] = 0;
     __syncthreads();
-    for (int64_t base = 0; base < n; base += kLoadsInFlight * stride) {
-      K keys[kLoadsInFlight];
-      load_keys<T>(row, n, base, descending, keys);
-#pragma unroll
-      for (int u = 0; u < kLoadsInFlight; ++u) {
-        const int64_t i = base + u * stride + threadIdx.x;
-        int digit = -1;
-        if (i < n && (keys[u] & mask) == prefix) digit = static_cast<int>((keys[u] >> shift) & 0xFF);
-        // After the first pass few keys still share the prefix: skip warps with none of them.
-        if (!__any_sync(0xffffffffu, digit >= 0)) continue;
-        const unsigned same = __match_any_sync(0xffffffffu, digit);
-        if (digit >= 0 && lane == __ffs(same) - 1) atomicAdd(&sh.hist[digit], __popc(same));
-      }
-    }
+    for_each_key(row, n, descending, [&](K key, int64_t i) {
+      int digit = -1;
+      if (i < n && (key & mask) == prefix) digit = static_cast<int>((key >> shift) & 0xFF);
+      // After the first pass few keys still share the prefix: skip warps with none of them.
+      if (!__any_sync(0xffffffffu, digit >= 0)) return;
+      const unsigned same = __match_any_sync(0xffffffffu, digit);
+      if (digit >= 0 && lane == __ffs(same) - 1) atomicAdd(&sh.hist[digit], __popc(same));
+    });
     __syncthreads();
     if (threadIdx.x == 0) {
       int digit = 0, below = 0;

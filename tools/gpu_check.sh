@@ -147,7 +147,7 @@ run_training() {  # $1 = packed dir (aisle binary, data/); $2 = results dir. Tra
   return $status
 }
 
-use_packed_libraries() {  # the packed libaisle and non-CUDA libraries, the GPU machine's CUDA
+use_pack() {  # the unpacked pack: its libaisle and non-CUDA libraries, with the GPU machine's CUDA
   # `pack` leaves one compressed payload (the binaries alone pass the device tool's 64 MiB carry
   # limit): unpack it beside this script once, or into a scratch folder where that is read-only.
   if [[ -f $here/payload.tar.xz && ! -d $here/tests ]]; then
@@ -208,7 +208,7 @@ PY
     for d in ml-100k gowalla online-retail; do
       [[ -d $root/../shared/data/$d ]] && mkdir -p "$dest/data" && cp -r "$root/../shared/data/$d" "$dest/data/"
     done
-    # One xz payload: about a fifth of the files' size (68 MB -> 13 MB, 2026-11-24).
+    # One xz payload: 68 MB of files (datasets included) -> 19 MB, 2026-11-24.
     chmod -R u+w "$dest"
     (cd "$dest" && tar cf - --exclude=gpu_check.sh . | xz -T0 -6 > ../.payload.$$ && rm -rf ./* \
       && mv ../.payload.$$ payload.tar.xz && cp "$here/gpu_check.sh" gpu_check.sh) \
@@ -219,7 +219,7 @@ PY
   scale)
     # Issue 5's 100M-row table and 1B-interaction epochs with the packed aisle (see
     # tools/bench/scale_check.sh); results in WORKDIR/results.jsonl, copied to $OUT when set.
-    use_packed_libraries
+    use_pack
     shift
     work=${1:?usage: gpu_check.sh scale WORKDIR STAGE...}
     shift
@@ -229,7 +229,7 @@ PY
     exit $status
     ;;
   graph)
-    use_packed_libraries
+    use_pack
     model=${2:?usage: gpu_check.sh graph MODEL [EPOCHS]}
     epochs=${3:-3}
     python3 -c 'import torch_geometric' 2>/dev/null || export PYTHONPATH="$here/python:${PYTHONPATH:-}"
@@ -245,7 +245,7 @@ PY
     exit "${PIPESTATUS[0]}"
     ;;
   run)
-    use_packed_libraries
+    use_pack
     shift
     bench=0 train=0 sanitize=1
     for arg in "$@"; do

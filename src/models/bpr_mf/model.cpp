@@ -65,17 +65,16 @@ void BprMf::setup(const train::TrainingData& data, const train::ModelContext& ct
   optimizer_ = std::make_unique<RowOptimizer>(config_.optimizer, config_.lr, std::move(tables),
                                               HalfRounding{.stochastic = config_.stochastic_rounding, .seed = seed_});
 
-  train_ = data.train;
-  batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_,
-                                                            .rank = rank_, .world_size = world_});
-  if (config_.negative_sampling == "popularity")
-    negatives_.emplace(
-        data::NegativeSampler::popularity(data.train_index, data::item_counts(train_), config_.popularity_alpha));
-  else
-    negatives_.emplace(data::NegativeSampler::uniform(data.train_index));
-  // One process on a GPU draws there: the same negatives as the host would, without a host draw
-  // and copy per step. (Ranks of a distributed run route their ids on the host.)
-  if (device_.is_cuda() && !distributed()) negatives_.emplace(negatives_->to(device_));
+  batches_.emplace(data.train,
+                   data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_, .rank = rank_,
+                                             .world_size = world_},
+                   config_.negative_sampling == "popularity"
+                       ? data::NegativeSampler::popularity(data.train_index, data::item_counts(data.train),
+                                                           config_.popularity_alpha)
+                       : data::NegativeSampler::uniform(data.train_index),
+                   config_.negatives);
+  // One process on a GPU draws there. (Ranks of a distributed run route their ids on the host.)
+  if (device_.is_cuda() && !distributed()) batches_->sample_on(device_);
 }
 
 void BprMf::check_ready(const char* what) const {
@@ -94,17 +93,10 @@ BatchIds BprMf::batch_ids(int64_t epoch, int64_t step) {
 
 BatchIds BprMf::rank_batch(int64_t epoch, int64_t step, int64_t& global_size) {
   check_ready("training");
-  if (batches_->epoch() != epoch) batches_->set_epoch(epoch);
   // Only this rank's real rows: padding of a short share is not trained on.
-  const data::InteractionBatch b = data::gather_valid_rows(train_, batches_->batch(step));
-  global_size = b.global_size;
-  // Keyed by dataset row, so a row's negatives in an epoch depend neither on its batch nor on the
-  // rank that trains it.
-  const Tensor negatives = negatives_->sample(b.users, config_.negatives, seed_,
-                                              data::sampler_stream(data::SamplerPurpose::negatives,
-                                                                   static_cast<uint64_t>(epoch)),
-                                              b.rows);
-  return {b.users, b.items, negatives};
+  const data::PairwiseBatch b = batches_->batch(epoch, step);
+  global_size = b.rows.global_size;
+  return {b.rows.users, b.rows.items, b.negatives};
 }
 
 bool BprMf::fused() const { return kernel_ != Kernel::autograd; }
@@ -259,7 +251,6 @@ void BprMf::load_weights(const std::map<std::string, Tensor>& weights, Device de
   notes_.clear();
   optimizer_.reset();
   batches_.reset();
-  negatives_.reset();
 }
 
 std::map<std::string, int64_t> BprMf::dimensions() const {

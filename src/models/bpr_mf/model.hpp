@@ -2,8 +2,7 @@
 #include <memory>
 #include <optional>
 
-#include "aisle/data/batch_sampler.hpp"
-#include "aisle/data/negative_sampler.hpp"
+#include "aisle/data/pairwise_batches.hpp"
 #include "aisle/dist/embedding_plan.hpp"
 #include "aisle/train/model.hpp"
 #include "src/models/bpr_mf/backward.hpp"
@@ -71,9 +70,7 @@ class BprMf final : public train::Model {
   int64_t num_users_ = 0, num_items_ = 0;
   Params params_;
   std::unique_ptr<RowOptimizer> optimizer_;  // null until setup (and when only serving)
-  data::Interactions train_;
-  std::optional<data::BatchSampler> batches_;
-  std::optional<data::NegativeSampler> negatives_;
+  std::optional<data::PairwiseBatches> batches_;
   // Several ranks: null when only serving.
   dist::Communicator* comm_ = nullptr;
   int world_ = 1, rank_ = 0;

@@ -1,6 +1,7 @@
 #include "src/models/graphsage/model.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "aisle/autograd/embedding.hpp"
 #include "aisle/autograd/grad_mode.hpp"
@@ -92,8 +93,7 @@ void GraphSage::setup(const train::TrainingData& data, const train::ModelContext
   for (const auto& [name, var] : named_params()) trained.push_back(var);
   optimizer_ = std::make_unique<optim::SparseAdam>(trained, optim::SparseAdamOptions{.lr = config_.lr});
 
-  train_ = data.train;
-  batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_});
+  data::NegativeSampler negatives = data::NegativeSampler::uniform(data.train_index);
   if (config_.known_negatives) {
     // Uniform over the items that have training rows: a new item is never a positive, and making
     // it a negative at every step would teach the model that items without user neighbours are
@@ -101,10 +101,10 @@ void GraphSage::setup(const train::TrainingData& data, const train::ModelContext
     const std::vector<uint8_t> seen = data::items_with_rows(*data.train_index);
     std::vector<float> known(static_cast<size_t>(num_items_), 0.0f);
     for (size_t i = 0; i < seen.size(); ++i) known[i] = seen[i];
-    negatives_.emplace(data::NegativeSampler::popularity(data.train_index, Tensor::from_vector(known), /*alpha=*/1.0));
-  } else {
-    negatives_.emplace(data::NegativeSampler::uniform(data.train_index));
+    negatives = data::NegativeSampler::popularity(data.train_index, Tensor::from_vector(known), /*alpha=*/1.0);
   }
+  batches_.emplace(data.train, data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_},
+                   std::move(negatives), config_.negatives);
   served_parameters_.clear();
   final_stale_ = true;
 }
@@ -142,16 +142,10 @@ int64_t GraphSage::steps_per_epoch() const {
 
 StepInputs GraphSage::step_inputs(int64_t epoch, int64_t step) {
   check_ready("training");
-  if (batches_->epoch() != epoch) batches_->set_epoch(epoch);
-  const data::InteractionBatch b = data::gather_valid_rows(train_, batches_->batch(step));
-  // Keyed by dataset row, as LightGCN's, so a row's negatives in an epoch do not depend on its batch.
-  const Tensor negatives = negatives_->sample(b.users, config_.negatives, seed_,
-                                              data::sampler_stream(data::SamplerPurpose::negatives,
-                                                                   static_cast<uint64_t>(epoch)),
-                                              b.rows);
-  const Tensor items = item_nodes(b.items, num_users_), negative_nodes = item_nodes(negatives, num_users_);
+  const data::PairwiseBatch b = batches_->batch(epoch, step);
+  const Tensor items = item_nodes(b.rows.items, num_users_), negative_nodes = item_nodes(b.negatives, num_users_);
   StepInputs in;
-  for (const Tensor* t : {&b.users, &items, &negative_nodes}) {
+  for (const Tensor* t : {&b.rows.users, &items, &negative_nodes}) {
     const std::vector<int64_t> v = t->to_vector<int64_t>();
     in.seeds.insert(in.seeds.end(), v.begin(), v.end());
   }
@@ -177,7 +171,7 @@ StepInputs GraphSage::step_inputs(int64_t epoch, int64_t step) {
   // nothing for blocks already on device_.
   for (auto block = sample.blocks.rbegin(); block != sample.blocks.rend(); ++block)
     in.graphs.push_back(layer_graph(block->adjacency, block->num_dst, config_.aggregator, device_));
-  in.positions = SeedPositions{positions_of(in.seeds, b.users).to(device_), positions_of(in.seeds, items).to(device_),
+  in.positions = SeedPositions{positions_of(in.seeds, b.rows.users).to(device_), positions_of(in.seeds, items).to(device_),
                                positions_of(in.seeds, negative_nodes).to(device_)};
   return in;
 }
@@ -293,7 +287,6 @@ void GraphSage::load_weights(const std::map<std::string, Tensor>& weights, Devic
   sampler_.reset();
   optimizer_.reset();
   batches_.reset();
-  negatives_.reset();
 }
 
 train::ArtifactExtras GraphSage::artifact_extras() const {

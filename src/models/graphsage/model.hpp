@@ -5,8 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "aisle/data/batch_sampler.hpp"
-#include "aisle/data/negative_sampler.hpp"
+#include "aisle/data/pairwise_batches.hpp"
 #include "aisle/data/neighbor_sampler.hpp"
 #include "aisle/optim/sparse_adam.hpp"
 #include "aisle/train/model.hpp"
@@ -70,9 +69,7 @@ class GraphSage final : public train::Model {
   std::optional<data::NeighborSampler> sampler_;  // over the graph on device_
   Params params_;
   std::unique_ptr<optim::SparseAdam> optimizer_;
-  data::Interactions train_;
-  std::optional<data::BatchSampler> batches_;
-  std::optional<data::NegativeSampler> negatives_;
+  std::optional<data::PairwiseBatches> batches_;
   std::map<std::string, Tensor> served_parameters_;  // the trained parameters of a loaded artifact
   mutable Tensor final_users_, final_items_;
   mutable std::vector<Tensor> final_attributes_;  // per layer: its input at the attribute nodes

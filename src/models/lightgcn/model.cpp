@@ -49,10 +49,10 @@ void LightGcn::setup(const train::TrainingData& data, const train::ModelContext&
   optimizer_ = std::make_unique<optim::Adam>(std::vector<Var>{ego_}, optim::AdamOptions{.lr = config_.lr});
   graph_.emplace(training_adjacency(*data.train_index, device_));
 
-  train_ = data.train;
-  batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_,
-                                                            .rank = rank, .world_size = world_});
-  negatives_.emplace(data::NegativeSampler::uniform(data.train_index));
+  batches_.emplace(data.train,
+                   data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_, .rank = rank,
+                                             .world_size = world_},
+                   data::NegativeSampler::uniform(data.train_index), config_.negatives);
   final_stale_ = true;
 }
 
@@ -77,17 +77,10 @@ BatchIds LightGcn::batch_ids(int64_t epoch, int64_t step) {
 
 BatchIds LightGcn::rank_batch(int64_t epoch, int64_t step, int64_t& global_size) {
   check_ready("training");
-  if (batches_->epoch() != epoch) batches_->set_epoch(epoch);
   // Only this rank's real rows: padding of a short share is not trained on.
-  const data::InteractionBatch b = data::gather_valid_rows(train_, batches_->batch(step));
-  global_size = b.global_size;
-  // Keyed by dataset row, so a row's negatives in an epoch depend neither on its batch nor on the
-  // rank that trains it.
-  const Tensor negatives = negatives_->sample(b.users, config_.negatives, seed_,
-                                              data::sampler_stream(data::SamplerPurpose::negatives,
-                                                                   static_cast<uint64_t>(epoch)),
-                                              b.rows);
-  return {b.users, item_nodes(b.items, num_users_), item_nodes(negatives, num_users_)};
+  const data::PairwiseBatch b = batches_->batch(epoch, step);
+  global_size = b.rows.global_size;
+  return {b.rows.users, item_nodes(b.rows.items, num_users_), item_nodes(b.negatives, num_users_)};
 }
 
 void LightGcn::train_steps(int64_t epoch, int64_t first_step, const train::StepFn& on_step) {
@@ -183,7 +176,6 @@ void LightGcn::load_weights(const std::map<std::string, Tensor>& weights, Device
   world_ = 1;
   optimizer_.reset();
   batches_.reset();
-  negatives_.reset();
 }
 
 std::map<std::string, int64_t> LightGcn::dimensions() const {

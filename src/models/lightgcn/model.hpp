@@ -3,8 +3,7 @@
 #include <optional>
 
 #include "aisle/autograd/spmm.hpp"
-#include "aisle/data/batch_sampler.hpp"
-#include "aisle/data/negative_sampler.hpp"
+#include "aisle/data/pairwise_batches.hpp"
 #include "aisle/optim/adam.hpp"
 #include "aisle/train/model.hpp"
 #include "src/models/lightgcn/config.hpp"
@@ -60,9 +59,7 @@ class LightGcn final : public train::Model {
   Var ego_;                               // [U + I, F] dense leaf; undefined when served without it
   std::optional<SparseOperator> graph_;   // Â on device_; none when only serving
   std::unique_ptr<optim::Adam> optimizer_;
-  data::Interactions train_;
-  std::optional<data::BatchSampler> batches_;
-  std::optional<data::NegativeSampler> negatives_;
+  std::optional<data::PairwiseBatches> batches_;
   // The propagated embeddings for evaluation and export, recomputed lazily after training.
   mutable Tensor final_users_, final_items_;
   mutable bool final_stale_ = true;

@@ -67,9 +67,8 @@ void Ngcf::setup(const train::TrainingData& data, const train::ModelContext& ctx
   optimizer_ = std::make_unique<optim::Adam>(trained, optim::AdamOptions{.lr = config_.lr});
   graph_.emplace(training_adjacency(*data.train_index, device_));
 
-  train_ = data.train;
-  batches_.emplace(train_.size(), data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_});
-  negatives_.emplace(data::NegativeSampler::uniform(data.train_index));
+  batches_.emplace(data.train, data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_},
+                   data::NegativeSampler::uniform(data.train_index), config_.negatives);
   final_stale_ = true;
 }
 
@@ -101,14 +100,8 @@ int64_t Ngcf::steps_per_epoch() const {
 
 BatchIds Ngcf::batch_ids(int64_t epoch, int64_t step) {
   check_ready("training");
-  if (batches_->epoch() != epoch) batches_->set_epoch(epoch);
-  const data::InteractionBatch b = data::gather_valid_rows(train_, batches_->batch(step));
-  // Keyed by dataset row, as LightGCN's, so a row's negatives in an epoch do not depend on its batch.
-  const Tensor negatives = negatives_->sample(b.users, config_.negatives, seed_,
-                                              data::sampler_stream(data::SamplerPurpose::negatives,
-                                                                   static_cast<uint64_t>(epoch)),
-                                              b.rows);
-  return {b.users, item_nodes(b.items, num_users_), item_nodes(negatives, num_users_)};
+  const data::PairwiseBatch b = batches_->batch(epoch, step);
+  return {b.rows.users, item_nodes(b.rows.items, num_users_), item_nodes(b.negatives, num_users_)};
 }
 
 std::vector<Tensor> Ngcf::dropout_masks(int64_t epoch, int64_t step) const {
@@ -227,7 +220,6 @@ void Ngcf::load_weights(const std::map<std::string, Tensor>& weights, Device dev
   graph_.reset();
   optimizer_.reset();
   batches_.reset();
-  negatives_.reset();
 }
 
 std::map<std::string, int64_t> Ngcf::dimensions() const {

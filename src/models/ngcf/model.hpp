@@ -6,8 +6,7 @@
 #include <vector>
 
 #include "aisle/autograd/spmm.hpp"
-#include "aisle/data/batch_sampler.hpp"
-#include "aisle/data/negative_sampler.hpp"
+#include "aisle/data/pairwise_batches.hpp"
 #include "aisle/optim/adam.hpp"
 #include "aisle/train/model.hpp"
 #include "src/models/ngcf/config.hpp"
@@ -58,9 +57,7 @@ class Ngcf final : public train::Model {
   Params params_;                        // undefined ego when served without the parameters
   std::optional<SparseOperator> graph_;  // Â on device_; none when only serving
   std::unique_ptr<optim::Adam> optimizer_;
-  data::Interactions train_;
-  std::optional<data::BatchSampler> batches_;
-  std::optional<data::NegativeSampler> negatives_;
+  std::optional<data::PairwiseBatches> batches_;
   // The final embeddings for evaluation and export (no dropout), recomputed lazily after training.
   mutable Tensor final_users_, final_items_;
   mutable bool final_stale_ = true;

@@ -37,6 +37,12 @@
 #                                      none). Output in $OUT/graph-MODEL.txt. (`run --train`
 #                                      times one LightGCN and one NGCF epoch with a full-ranking
 #                                      evaluation: issue 6's under 1 s.)
+#   DIR/gpu_check.sh quality start|wait RUNDIR [SECONDS]
+#                                      on the GPU machine: issue 6's LightGCN quality run
+#                                      (recipes/gowalla-lightgcn.yaml, 1,000 epochs, evaluated every
+#                                      25) in the background; `wait` prints its curve after up to
+#                                      SECONDS, into $OUT/quality.txt too. Start it first in a
+#                                      lease and keep timed stages until it ends: it shares the GPU.
 # Exit status is non-zero when any CUDA test fails or a sanitizer reports an error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -244,6 +250,43 @@ PY
     } 2>&1 | tee "$report"
     exit "${PIPESTATUS[0]}"
     ;;
+  quality)
+    # Issue 6's quality target (LightGCN on Gowalla, the paper's 1,000 epochs) on the GPU, in the
+    # background so that the other stages can share the lease: `start` launches or resumes the run
+    # in its own process session (it lives until the machine is given back) and returns; `wait`
+    # follows it for up to SECONDS and prints the curve. The run checkpoints every 10 epochs, so a
+    # machine taken back mid-run loses at most 10 epochs of a run resumed in the same RUNDIR.
+    use_pack
+    action=${2:?usage: gpu_check.sh quality start|wait RUNDIR [SECONDS]}
+    rd=${3:?usage: gpu_check.sh quality start|wait RUNDIR [SECONDS]}
+    case $action in
+      start)
+        [[ -f $here/data/gowalla/train.txt.xz ]] || { echo "gpu_check.sh quality: no Gowalla in the pack" >&2; exit 1; }
+        if [[ -f $rd.pid ]] && kill -0 "$(cat "$rd.pid")" 2>/dev/null; then echo "already running: pid $(cat "$rd.pid")"; exit 0; fi
+        resume=() extra=()
+        [[ -d $rd/checkpoints ]] && resume=(--resume)
+        # GPU_CHECK_QUALITY_SET="device=cpu train.epochs=2": further overrides (a dry run without a GPU).
+        for kv in ${GPU_CHECK_QUALITY_SET:-}; do extra+=(--set "$kv"); done
+        mkdir -p "$(dirname "$rd")"
+        setsid nohup "$here/aisle" train recipes/gowalla-lightgcn.yaml --set device=cuda \
+          --set data.input="$here/data/gowalla/train.txt.xz" --set data.test="$here/data/gowalla/test.txt.xz" \
+          --set train.checkpoint_every=10 --set eval.every=25 "${extra[@]}" --run-dir "$rd" "${resume[@]}" --quiet \
+          >>"$rd.log" 2>&1 </dev/null &
+        echo $! >"$rd.pid"
+        echo "quality run started in $rd (pid $!${resume:+, resumed})"
+        ;;
+      wait)
+        secs=${4:-0}
+        end=$((SECONDS + secs))
+        while [[ -f $rd.pid ]] && kill -0 "$(cat "$rd.pid")" 2>/dev/null && ((SECONDS < end)); do sleep 5; done
+        if [[ -f $rd.pid ]] && kill -0 "$(cat "$rd.pid")" 2>/dev/null; then echo "still running"; else echo "not running"; fi
+        tail -n 3 "$rd.log" 2>/dev/null
+        python3 tools/bench/quality_curve.py "$rd" | tee ${OUT:+"$OUT/quality.txt"}
+        [[ -n ${OUT:-} && -f $rd/metrics.jsonl ]] && cp "$rd/metrics.jsonl" "$OUT/quality-metrics.jsonl"
+        ;;
+      *) echo "gpu_check.sh quality: unknown action '$action' (start or wait)" >&2; exit 2 ;;
+    esac
+    ;;
   run)
     use_pack
     shift
@@ -275,7 +318,8 @@ PY
     exit $status
     ;;
   *)
-    echo "usage: gpu_check.sh [local | pack DIR | run [--bench] [--train] [--no-sanitizer] | scale WORKDIR STAGE...]" >&2
+    echo "usage: gpu_check.sh [local | pack DIR | run [--bench] [--train] [--no-sanitizer] | scale WORKDIR STAGE..." \
+      "| graph MODEL [EPOCHS] | quality start|wait RUNDIR [SECONDS]]" >&2
     exit 2
     ;;
 esac

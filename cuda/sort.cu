@@ -3,8 +3,8 @@
 // to an unsigned integer by detail::sort_key (src/ops/sort_functors.hpp, shared with the CPU):
 // NaN is the largest key, -0.0 and 0.0 share one, and descending order flips the bits. Stability
 // keeps equal keys in position order, so results match the CPU element for element.
-// top-k is a full per-row sort followed by taking the first k: simple and exact, not the fastest
-// selection for very long rows.
+// top-k with k above cuda/topk.cu's selection limit (256) is a full per-row sort followed by
+// taking the first k: simple and exact; smaller k go through topk.cu's selection.
 #include <cub/device/device_radix_sort.cuh>
 #include <cub/device/device_scan.cuh>
 #include <cub/device/device_segmented_sort.cuh>

@@ -427,12 +427,13 @@ TEST(SortCuda, TopKSelectionPathsMatchCpuExactly) {
     }
     return v;
   };
-  // i32 rows: the scores times 1000, keeping their spread and ties; -inf becomes the lowest int.
+  // i32 rows: the scores times 2^26 (|score| < 32 fits), keeping their ties and spreading them
+  // over the top 12 bits as f32's are; -inf becomes the lowest int.
   const auto as = [&]<class T>(const std::vector<double>& v) {
     std::vector<T> out(v.size());
     for (size_t i = 0; i < v.size(); ++i) {
       if constexpr (std::is_integral_v<T>)
-        out[i] = v[i] == -inf ? std::numeric_limits<T>::min() : static_cast<T>(std::lround(v[i] * 1000));
+        out[i] = v[i] == -inf ? std::numeric_limits<T>::min() : static_cast<T>(std::lround(v[i] * (1 << 26)));
       else
         out[i] = static_cast<T>(v[i]);
     }

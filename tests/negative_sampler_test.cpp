@@ -217,6 +217,28 @@ TEST(NegativeSampler, UsersWithNothingToDrawAreErrorsNamingTheUser) {
                      "user 0 has no negative to draw: every item of non-zero popularity weight is a positive");
 }
 
+// Counts 1e20 and 1 at alpha 1: with the 1e20 item a positive, user 0's whole mass (items 1 and 2,
+// weights 1 and 3) is below the prefix sums' resolution, and the gap walk alone found nothing
+// (it returned item -1). The draw then goes item by item, still in proportion to the weights.
+Tensor pathological_draws(const NegativeSampler& s) {
+  return s.sample(Tensor::from_vector<int64_t>(std::vector<int64_t>(4000, 0)), 1, 11, 3);
+}
+NegativeSampler pathological_sampler() {
+  const Interactions x = Interactions::from_vectors({0, 1}, {0, 1}, 2, 3);
+  return NegativeSampler::popularity(index_of(x), Tensor::from_vector<double>({1e20, 1, 3}), 1.0);
+}
+
+TEST(NegativeSampler, WeightsBelowThePrefixResolutionAreStillDrawnInProportion) {
+  const std::vector<int64_t> draws = pathological_draws(pathological_sampler()).to_vector<int64_t>();
+  int64_t twos = 0;
+  for (const int64_t item : draws) {
+    ASSERT_TRUE(item == 1 || item == 2) << "drew " << item;
+    twos += item == 2;
+  }
+  // Binomial(4000, 3/4): mean 3000, sd 27.
+  EXPECT_NEAR(static_cast<double>(twos), 3000.0, 7 * 27.4);
+}
+
 TEST(NegativeSampler, RejectsBadArguments) {
   const Interactions x = Interactions::from_vectors({0, 1}, {0, 1}, 2, 3);
   const auto index = index_of(x);
@@ -312,6 +334,13 @@ TEST(NegativeSamplerCuda, MatchesCpuBitForBit) {
       }
     }
   }
+}
+
+TEST(NegativeSamplerCuda, WeightsBelowThePrefixResolutionMatchCpu) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const NegativeSampler cpu = pathological_sampler();
+  EXPECT_EQ(pathological_draws(cpu.to(testing::gpu())).to(Device::cpu()).to_vector<int64_t>(),
+            pathological_draws(cpu).to_vector<int64_t>());
 }
 
 TEST(NegativeSamplerCuda, RejectsBadInputsWithTheCpuMessages) {

@@ -84,6 +84,33 @@ AISLE_HD inline int64_t draw_uniform(const NegativeTables& t, int64_t user, Coun
   return rank + lo;
 }
 
+// The same draw item by item, O(num_items), from the weights themselves: for a user whose mass
+// outside the positives is lost in the prefix sums' rounding (weights spanning more than 2^53,
+// e.g. counts 1e20 and 1 at alpha 1 with the 1e20 item a positive), where every gap's prefix
+// difference is 0 although drawable items remain.
+AISLE_HD inline int64_t draw_complement_by_weights(const NegativeTables& t, int64_t user, double unit) {
+  const int64_t* pos = t.items + t.offsets[user];
+  const int64_t degree = t.offsets[user + 1] - t.offsets[user];
+  double mass = 0;
+  for (int64_t i = 0, p = 0; i < t.num_items; ++i) {
+    if (p < degree && pos[p] == i) ++p;
+    else if (t.weights[i] > 0) mass += t.weights[i];
+  }
+  double x = mul_no_fma(unit, mass);
+  int64_t last = -1;
+  for (int64_t i = 0, p = 0; i < t.num_items; ++i) {
+    if (p < degree && pos[p] == i) {
+      ++p;
+      continue;
+    }
+    if (t.weights[i] <= 0) continue;
+    if (x < t.weights[i]) return i;
+    x -= t.weights[i];
+    last = i;
+  }
+  return last;
+}
+
 // Exact draw from the popularity mass outside the user's positives, by walking the gaps between
 // them: O(degree + log num_items).
 AISLE_HD inline int64_t draw_complement(const NegativeTables& t, int64_t user, double unit) {
@@ -98,6 +125,7 @@ AISLE_HD inline int64_t draw_complement(const NegativeTables& t, int64_t user, d
     const int64_t lo = gap_lo(g), hi = gap_hi(g);
     if (lo < hi) mass += t.prefix[hi] - t.prefix[lo];
   }
+  if (!(mass > 0)) return draw_complement_by_weights(t, user, unit);
   double x = mul_no_fma(unit, mass);
   int64_t last = -1;  // the last drawable item seen, for rounding at the very end
   for (int64_t g = 0; g <= degree; ++g) {

@@ -44,12 +44,13 @@ __global__ void scatter_keys_kernel(const int64_t* argmax, int64_t n, int64_t d,
   const int64_t spare = cols * d;
   AISLE_GRID_STRIDE(i, n) {
     const int64_t c = argmax[i];
+    const int64_t spare_slot = spare + i % kNeighborMaxSpareSlots;
     if (c < -1 || c >= cols) {
       report_bad_index(bad, c);
-      keys[i] = spare;
+      keys[i] = spare_slot;
       continue;
     }
-    keys[i] = c < 0 ? spare : c * d + i % d;
+    keys[i] = c < 0 ? spare_slot : c * d + i % d;
   }
 }
 

@@ -3,6 +3,7 @@
 #include "aisle/ops/segment_reduce.hpp"
 
 #include <algorithm>
+#include <climits>
 
 #include "aisle/ops/scatter.hpp"
 #include "cuda/segment_reduce.hpp"
@@ -141,11 +142,14 @@ Tensor neighbor_max_backward(const Tensor& argmax, const Tensor& grad_out, int64
   const int64_t rows = grad_out.size(0), d = grad_out.size(1), n = rows * d;
   if (grad_out.is_cuda()) {
     if (n == 0) return Tensor::zeros({cols, d}, grad_out.dtype(), grad_out.device());
+    // Said here rather than by the scatter_add below, whose message would name the wrong op.
+    AISLE_CHECK(n <= INT_MAX, op, ": grad_out ", grad_out.describe(), " holds ", n,
+                " elements, over the CUDA backward's limit of ", INT_MAX, " per call; split the rows into blocks");
     // Flat destinations, then the stable sort-based scatter_add: contributions to one element are
-    // added in position order, i.e. increasing r, as on the CPU. Empty rows go to a spare slot.
+    // added in position order, i.e. increasing r, as on the CPU. Empty rows go to spare slots.
     Tensor keys = Tensor::empty({n}, DType::i64, grad_out.device());
     AISLE_CUDA_ONLY(op, cuda::neighbor_max_scatter_keys(argmax, cols, keys));
-    const Tensor flat = scatter_add(grad_out.reshape({n, 1}), keys, cols * d + 1);
+    const Tensor flat = scatter_add(grad_out.reshape({n, 1}), keys, cols * d + cuda::kNeighborMaxSpareSlots);
     return flat.rows(0, cols * d).reshape({cols, d});
   }
   const int64_t* arg = argmax.data<int64_t>();

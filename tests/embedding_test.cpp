@@ -261,6 +261,12 @@ TEST(EmbeddingCuda, VectorisedForwardMatchesCpuBitForBit) {
       EXPECT_TRUE(all_close(ops::embedding_bag(table.to(g), i.to(g), o.to(g), BagMode::sum, w.to(g)),
                             ops::embedding_bag(table, i, o, BagMode::sum, w), 0, 0));
     }
+    // A table view one float off a 16-byte boundary takes the scalar path: the same sums.
+    const Tensor shifted =
+        random_tensor({97 * dim + 1}, gen, DType::f32).to(g).rows(1, 97 * dim + 1).reshape({97, dim});
+    ASSERT_NE(reinterpret_cast<uintptr_t>(shifted.raw_data()) % 16, 0u);
+    EXPECT_TRUE(all_close(ops::embedding_bag(shifted, ids.to(g), offsets.to(g), BagMode::sum, w.to(g)),
+                          ops::embedding_bag(shifted.to(Device::cpu()), ids, offsets, BagMode::sum, w), 0, 0));
     const Tensor bad = Tensor::from_vector<int64_t>({1, 97, 2}, g);
     EXPECT_THROW(ops::embedding_bag(table.to(g), bad, Tensor::from_vector<int64_t>({0, 1, 3}, g), BagMode::sum),
                  Error);

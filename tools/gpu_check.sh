@@ -43,6 +43,12 @@
 #                                      25) in the background; `wait` prints its curve after up to
 #                                      SECONDS, into $OUT/quality.txt too. Start it first in a
 #                                      lease and keep timed stages until it ends: it shares the GPU.
+#   DIR/gpu_check.sh agenda start|wait RESULTS [SECONDS]
+#                                      on the GPU machine: all of the above in one background job
+#                                      (quality run; tests; sanitizers on the never-run suites;
+#                                      benchmarks and recipes; graph peers; the 100M-row table),
+#                                      followed by `wait` calls that return the log and
+#                                      $OUT/agenda.tgz. The order a first GPU session should use.
 # Exit status is non-zero when any CUDA test fails or a sanitizer reports an error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -229,6 +235,7 @@ PY
     shift
     work=${1:?usage: gpu_check.sh scale WORKDIR STAGE...}
     shift
+    mkdir -p "$(dirname "$work")"
     status=0
     bash tools/bench/scale_check.sh "$here/aisle" "$work" "$@" 2>&1 | tee -a "$work.log" || status=1
     [[ -n ${OUT:-} && -f $work/results.jsonl ]] && cp "$work/results.jsonl" "$work.log" "$OUT/"
@@ -287,6 +294,62 @@ PY
       *) echo "gpu_check.sh quality: unknown action '$action' (start or wait)" >&2; exit 2 ;;
     esac
     ;;
+  agenda)
+    # A GPU session's whole list as one background job, so that no device time is lost between
+    # calls (the machine stays warm while calls follow each other): `agenda start DIR`, then
+    # `agenda wait DIR 540` calls until it reports "finished". Stages, each bounded, in order:
+    # the LightGCN quality run in the background; every CUDA test; memcheck and racecheck on the
+    # suites of the code that has never run on a GPU; then, once the quality run is done (timings
+    # want the GPU to themselves), the benchmarks with the recipes trained on the GPU, the graph
+    # models against PyTorch, and the 100M-row table. Results: DIR/*.txt, DIR/agenda.log.
+    action=${2:?usage: gpu_check.sh agenda start|wait DIR [SECONDS]}
+    dir=${3:?usage: gpu_check.sh agenda start|wait DIR [SECONDS]}
+    mkdir -p "$dir" && dir=$(cd "$dir" && pwd)
+    running() { [[ -f $dir/agenda.pid ]] && kill -0 "$(cat "$dir/agenda.pid")" 2>/dev/null; }
+    case $action in
+      start)
+        running && { echo "agenda already running (pid $(cat "$dir/agenda.pid"))"; exit 0; }
+        setsid nohup bash "$here/gpu_check.sh" agenda run "$dir" >>"$dir/agenda.log" 2>&1 </dev/null &
+        echo $! >"$dir/agenda.pid"
+        echo "agenda started (pid $!): $dir/agenda.log"
+        ;;
+      run)  # the background job itself
+        stage() {  # NAME LIMIT_S COMMAND...: one bounded stage whose outputs land in DIR
+          local name=$1 limit=$2 rc
+          shift 2
+          echo "== $(date -u +%H:%M:%S) $name (limit ${limit} s)"
+          OUT=$dir GPU_CHECK_NAME=$name timeout "$limit" "$@" >"$dir/$name.out" 2>&1
+          rc=$?
+          echo "== $(date -u +%H:%M:%S) $name exit $rc"
+        }
+        me="$here/gpu_check.sh"
+        "$me" quality start "$dir/quality-run"
+        stage tests 480 "$me" run --no-sanitizer
+        stage sanitizer 600 env GPU_CHECK_SANITIZER_TIMEOUT=90 GPU_CHECK_TESTS="sort_test scatter_test \
+negative_sampler_test neighbor_sampler_test segment_reduce_test embedding_update_test half_table_test \
+layer_norm_test embedding_test mask_items_test" "$me" run
+        echo "== $(date -u +%H:%M:%S) waiting for the quality run (up to 20 min)"
+        "$me" quality wait "$dir/quality-run" 1200 >"$dir/quality.out" 2>&1
+        stage bench 600 env GPU_CHECK_TESTS=none "$me" run --bench --train
+        for m in lightgcn ngcf graphsage; do stage "graph-$m" 480 "$me" graph "$m"; done
+        stage scale-table 1200 "$me" scale "$dir/scale/work" table-data table
+        echo "== $(date -u +%H:%M:%S) finished"
+        ;;
+      wait)
+        end=$((SECONDS + ${4:-0}))
+        while running && ((SECONDS < end)); do sleep 5; done
+        running && echo "agenda still running" || echo "agenda not running"
+        cat "$dir/agenda.log" 2>/dev/null
+        "$here/gpu_check.sh" quality wait "$dir/quality-run" 0 2>/dev/null | tail -n 12
+        if [[ -n ${OUT:-} ]]; then
+          cp "$dir/agenda.log" "$OUT/" 2>/dev/null
+          tar czf "$OUT/agenda.tgz" -C "$dir" --exclude=checkpoints --exclude=artifact --exclude=data \
+            --exclude=scale --exclude='*.pid' .
+        fi
+        ;;
+      *) echo "gpu_check.sh agenda: unknown action '$action' (start or wait)" >&2; exit 2 ;;
+    esac
+    ;;
   run)
     use_pack
     shift
@@ -319,7 +382,7 @@ PY
     ;;
   *)
     echo "usage: gpu_check.sh [local | pack DIR | run [--bench] [--train] [--no-sanitizer] | scale WORKDIR STAGE..." \
-      "| graph MODEL [EPOCHS] | quality start|wait RUNDIR [SECONDS]]" >&2
+      "| graph MODEL [EPOCHS] | quality start|wait RUNDIR [SECONDS] | agenda start|wait RESULTS [SECONDS]]" >&2
     exit 2
     ;;
 esac

@@ -171,12 +171,21 @@ use_pack() {  # the unpacked pack: its libaisle and non-CUDA libraries, with the
     [[ $into == "$here" ]] || { cp "$here/gpu_check.sh" "$into/"; here=$into; }
   fi
   export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
-  # No cuBLAS in the toolkit there? Use the copy that ships with PyTorch's pip wheels.
-  if ! ls /usr/local/cuda/lib64/libcublas.so.* >/dev/null 2>&1; then
+  # A CUDA library the toolkit there lacks (cuBLAS, or NCCL, which CUDA toolkits do not ship and
+  # libaisle links since the NCCL backend): use the copies in PyTorch's pip wheels (nvidia/*/lib).
+  if [[ -n $(missing_libraries) ]]; then
     for d in $(python3 -c 'import nvidia, os; print(" ".join(os.path.join(p, s, "lib") for p in nvidia.__path__ for s in os.listdir(p)))' 2>/dev/null); do
       [[ -d $d ]] && LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"
     done
   fi
+  local missing
+  missing=$(missing_libraries)
+  [[ -z $missing ]] || echo "gpu_check.sh: libaisle still lacks: $missing (the packed binaries will not start)" >&2
+}
+
+missing_libraries() {  # the shared libraries the packed libaisle needs and the loader cannot find
+  [[ -f $here/lib/libaisle.so ]] || return 0
+  ldd "$here/lib/libaisle.so" 2>/dev/null | awk '/not found/ {print $1}' | tr '\n' ' '
 }
 
 case "$mode" in

@@ -10,7 +10,9 @@
 #include <nccl.h>
 
 #include <chrono>
+#include <exception>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "aisle/core/error.hpp"
@@ -23,9 +25,13 @@ namespace {
 using detail::check_mpi;
 using Op = detail::CollectiveOp;
 
-void check_nccl(ncclResult_t status, const char* call) {
+// NCCL's last error says why ("unhandled system error" alone does not); NCCL_DEBUG=WARN says more.
+void check_nccl(ncclResult_t status, const char* call, ncclComm_t comm = nullptr) {
   if (status == ncclSuccess) return;
-  throw Error(aisle::detail::concat(call, " failed: ", ncclGetErrorString(status)));
+  const char* detail = ncclGetLastError(comm);
+  throw Error(aisle::detail::concat(call, " failed: ", ncclGetErrorString(status),
+                                    detail && *detail ? aisle::detail::concat(" (", detail, ")") : std::string(),
+                                    "; run with NCCL_DEBUG=WARN for NCCL's own log"));
 }
 
 ncclDataType_t nccl_type(DType dtype) {
@@ -73,7 +79,10 @@ class NcclCommunicator final : public Communicator {
     check_nccl(ncclCommInitRank(&nccl_, world_, id, rank_), "ncclCommInitRank");
   }
   ~NcclCommunicator() override {
-    if (nccl_) ncclCommDestroy(nccl_);
+    if (!nccl_) return;
+    // Unwinding from an error: the peers may be gone, and a destroy would wait for them.
+    if (std::uncaught_exceptions() > 0) ncclCommAbort(nccl_);
+    else ncclCommDestroy(nccl_);
   }
 
   int rank() const override { return rank_; }
@@ -84,7 +93,7 @@ class NcclCommunicator final : public Communicator {
     Tensor d = on_device(t, "all_reduce");
     agree(Op::all_reduce, d, 0, false);
     check_nccl(ncclAllReduce(d.raw_data(), d.raw_data(), static_cast<size_t>(d.numel()), nccl_type(d.dtype()),
-                             nccl_op(op), nccl_, stream_), "ncclAllReduce");
+                             nccl_op(op), nccl_, stream_), "ncclAllReduce", nccl_);
     wait("all_reduce");
     if (!d.shares_storage(t)) t.copy_(d);
   }
@@ -94,7 +103,7 @@ class NcclCommunicator final : public Communicator {
     AISLE_CHECK(root >= 0 && root < world_, "broadcast: root ", root, " is not a rank of a world of size ", world_);
     agree(Op::broadcast, d, root, false);
     check_nccl(ncclBroadcast(d.raw_data(), d.raw_data(), static_cast<size_t>(d.numel()), nccl_type(d.dtype()), root,
-                             nccl_, stream_), "ncclBroadcast");
+                             nccl_, stream_), "ncclBroadcast", nccl_);
     wait("broadcast");
     if (!d.shares_storage(t)) t.copy_(d);
   }
@@ -107,7 +116,7 @@ class NcclCommunicator final : public Communicator {
     shape[0] *= world_;
     Tensor out = Tensor::empty(shape, t.dtype(), device_);
     check_nccl(ncclAllGather(t.raw_data(), out.raw_data(), static_cast<size_t>(t.numel()), nccl_type(t.dtype()), nccl_,
-                             stream_), "ncclAllGather");
+                             stream_), "ncclAllGather", nccl_);
     wait("all_gather");
     return out.to(input.device());
   }
@@ -121,7 +130,7 @@ class NcclCommunicator final : public Communicator {
     shape[0] /= world_;
     Tensor out = Tensor::empty(shape, t.dtype(), device_);
     check_nccl(ncclReduceScatter(t.raw_data(), out.raw_data(), static_cast<size_t>(out.numel()), nccl_type(t.dtype()),
-                                 nccl_op(op), nccl_, stream_), "ncclReduceScatter");
+                                 nccl_op(op), nccl_, stream_), "ncclReduceScatter", nccl_);
     wait("reduce_scatter");
     return out.to(input.device());
   }
@@ -145,16 +154,23 @@ class NcclCommunicator final : public Communicator {
     // NCCL has no all-to-all-v: grouped point-to-point sends and receives, one pair per peer.
     check_nccl(ncclGroupStart(), "ncclGroupStart");
     size_t sent = 0, received = 0;
-    for (int peer = 0; peer < world_; ++peer) {
-      const size_t n_send = static_cast<size_t>(send_rows[peer]) * row_elems;
-      const size_t n_recv = static_cast<size_t>(rows_from[peer]) * row_elems;
-      if (n_send) check_nccl(ncclSend(in + sent * elem, n_send, nccl_type(send.dtype()), peer, nccl_, stream_), "ncclSend");
-      if (n_recv) check_nccl(ncclRecv(recv + received * elem, n_recv, nccl_type(send.dtype()), peer, nccl_, stream_),
-                             "ncclRecv");
-      sent += n_send;
-      received += n_recv;
+    try {
+      for (int peer = 0; peer < world_; ++peer) {
+        const size_t n_send = static_cast<size_t>(send_rows[peer]) * row_elems;
+        const size_t n_recv = static_cast<size_t>(rows_from[peer]) * row_elems;
+        if (n_send)
+          check_nccl(ncclSend(in + sent * elem, n_send, nccl_type(send.dtype()), peer, nccl_, stream_), "ncclSend", nccl_);
+        if (n_recv)
+          check_nccl(ncclRecv(recv + received * elem, n_recv, nccl_type(send.dtype()), peer, nccl_, stream_), "ncclRecv",
+                     nccl_);
+        sent += n_send;
+        received += n_recv;
+      }
+    } catch (...) {
+      ncclGroupEnd();  // an open group would break every later NCCL call
+      throw;
     }
-    check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+    check_nccl(ncclGroupEnd(), "ncclGroupEnd", nccl_);
     wait("all_to_all_v");
     return Received{out.to(input.device()), rows_from};
   }
@@ -193,7 +209,7 @@ class NcclCommunicator final : public Communicator {
       if (state == cudaSuccess) return;
       if (state != cudaErrorNotReady) AISLE_CUDA_CHECK(state);
       ncclResult_t async = ncclSuccess;
-      check_nccl(ncclCommGetAsyncError(nccl_, &async), "ncclCommGetAsyncError");
+      check_nccl(ncclCommGetAsyncError(nccl_, &async), "ncclCommGetAsyncError", nccl_);
       const bool late = Clock::now() > deadline;
       if (async != ncclSuccess || late) {
         ncclCommAbort(nccl_);

@@ -664,24 +664,28 @@ TEST(GraphSageCuda, TrainsToTheCpuNumbers) {
 
 // On a GPU the sampler runs on the device: a step's neighbourhoods are born there (no host copy
 // to make) and are the CPU step's, entry for entry.
+// With cold_item_rate, the items made cold lose their user neighbours on the device as on the host.
 TEST(GraphSageCuda, StepNeighbourhoodsAreSampledOnTheDevice) {
   AISLE_SKIP_WITHOUT_CUDA();
   const Fixture fx;
-  const recipe::Recipe r = sage_recipe(", factors: 8, layer_sizes: [8, 4], fanouts: [3, -1]");
-  auto cpu = fx.model(r);
-  auto gpu = fx.model(r, Device::cuda(0));
-  const StepInputs a = cpu->step_inputs(1, 2), b = gpu->step_inputs(1, 2);
-  EXPECT_EQ(a.seeds, b.seeds);
-  EXPECT_EQ(a.input_ids.to_vector<int64_t>(), b.input_ids.to_vector<int64_t>());
-  ASSERT_EQ(a.graphs.size(), b.graphs.size());
-  for (size_t l = 0; l < a.graphs.size(); ++l) {
-    const ops::Csr &x = a.graphs[l].adjacency, &y = b.graphs[l].adjacency;
-    EXPECT_TRUE(y.row_ptr.is_cuda() && y.col_idx.is_cuda() && y.values.is_cuda());
-    EXPECT_EQ(a.graphs[l].num_dst, b.graphs[l].num_dst);
-    EXPECT_EQ(x.cols, y.cols);
-    EXPECT_EQ(x.row_ptr.to_vector<int64_t>(), y.row_ptr.to_vector<int64_t>());
-    EXPECT_EQ(x.col_idx.to_vector<int64_t>(), y.col_idx.to_vector<int64_t>());
-    EXPECT_EQ(x.values.to_vector<float>(), y.values.to_vector<float>());
+  for (const std::string cold : {"", ", cold_item_rate: 0.4"}) {
+    SCOPED_TRACE(cold);
+    const recipe::Recipe r = sage_recipe(", factors: 8, layer_sizes: [8, 4], fanouts: [3, -1]" + cold);
+    auto cpu = fx.model(r);
+    auto gpu = fx.model(r, Device::cuda(0));
+    const StepInputs a = cpu->step_inputs(1, 2), b = gpu->step_inputs(1, 2);
+    EXPECT_EQ(a.seeds, b.seeds);
+    EXPECT_EQ(a.input_ids.to_vector<int64_t>(), b.input_ids.to_vector<int64_t>());
+    ASSERT_EQ(a.graphs.size(), b.graphs.size());
+    for (size_t l = 0; l < a.graphs.size(); ++l) {
+      const ops::Csr &x = a.graphs[l].adjacency, &y = b.graphs[l].adjacency;
+      EXPECT_TRUE(y.row_ptr.is_cuda() && y.col_idx.is_cuda() && y.values.is_cuda());
+      EXPECT_EQ(a.graphs[l].num_dst, b.graphs[l].num_dst);
+      EXPECT_EQ(x.cols, y.cols);
+      EXPECT_EQ(x.row_ptr.to_vector<int64_t>(), y.row_ptr.to_vector<int64_t>());
+      EXPECT_EQ(x.col_idx.to_vector<int64_t>(), y.col_idx.to_vector<int64_t>());
+      EXPECT_EQ(x.values.to_vector<float>(), y.values.to_vector<float>());
+    }
   }
 }
 

@@ -590,6 +590,9 @@ TEST(NgcfCuda, TrainingMatchesCpu) {
   auto cpu = fx.model(r);
   auto gpu = fx.model(r, testing::gpu());
   testing::expect_cuda_training_matches_cpu(*cpu, *gpu, 2);
+  // Node dropout too: the propagation through spmm with per-edge values drawn on the device.
+  const recipe::Recipe dropped = ngcf_recipe(", message_dropout: 0.1, node_dropout: 0.2", ", negatives: 2");
+  testing::expect_cuda_training_matches_cpu(*fx.model(dropped), *fx.model(dropped, testing::gpu()), 2);
   const double cpu_ndcg = fx.evaluate([&](const Tensor& u) { return cpu->score_users(u); }).at("NDCG@10");
   const double gpu_ndcg =
       fx.evaluate([&](const Tensor& u) { return gpu->score_users(u); }, testing::gpu()).at("NDCG@10");

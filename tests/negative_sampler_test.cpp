@@ -272,8 +272,9 @@ TEST(NegativeSampler, ToTheCpuIsTheSameSampler) {
   const Tensor users = Tensor::arange(50);
   EXPECT_EQ(same.sample(users, 3, 4, 5).to_vector<int64_t>(), s.sample(users, 3, 4, 5).to_vector<int64_t>());
   // A CPU sampler takes CPU ids only (the message says where they must be).
-  if (!cuda::built_with_cuda())
+  if (!cuda::built_with_cuda()) {
     EXPECT_MESSAGE_HAS(testing::error_message([&] { (void)s.to(Device::cuda(0)); }), "has no CUDA backend");
+  }
 }
 
 // Zipf-like counts (item i seen about 1000 / (i + 1) times), a few items never seen, and users

@@ -30,7 +30,9 @@ void check_length(const std::string& feature, int64_t length, int64_t num_items)
 void add_feature(const data::SideFeatures& f, const std::string& name, const FeatureGraphOptions& options,
                  int64_t num_items, int64_t& next_node, std::vector<AttributeNodes>& attributes,
                  std::vector<std::vector<int64_t>>& item_values) {
-  AttributeNodes a{name, "", next_node, 0};
+  AttributeNodes a;
+  a.feature = name;
+  a.first_node = next_node;
   if (const auto c = f.categorical.find(name); c != f.categorical.end()) {
     a.kind = "categorical";
     a.vocab = c->second.vocab;

@@ -188,6 +188,20 @@ missing_libraries() {  # the shared libraries the packed libaisle needs and the 
   ldd "$here/lib/libaisle.so" 2>/dev/null | awk '/not found/ {print $1}' | tr '\n' ' '
 }
 
+# Jobs that outlive a device call (quality, agenda) run in their own process session, their pid in
+# a file, and later calls follow them by polling.
+alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }  # PIDFILE
+launch() {  # PIDFILE LOG COMMAND...: COMMAND in the background, appending to LOG
+  local pidfile=$1 log=$2
+  shift 2
+  setsid nohup "$@" >>"$log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+follow() {  # PIDFILE SECONDS: wait while the job lives, at most SECONDS
+  local end=$((SECONDS + $2))
+  while alive "$1" && ((SECONDS < end)); do sleep 5; done
+}
+
 case "$mode" in
   local)
     root=$(cd "$here/.." && pwd)
@@ -278,24 +292,20 @@ PY
     case $action in
       start)
         [[ -f $here/data/gowalla/train.txt.xz ]] || { echo "gpu_check.sh quality: no Gowalla in the pack" >&2; exit 1; }
-        if [[ -f $rd.pid ]] && kill -0 "$(cat "$rd.pid")" 2>/dev/null; then echo "already running: pid $(cat "$rd.pid")"; exit 0; fi
+        alive "$rd.pid" && { echo "already running: pid $(cat "$rd.pid")"; exit 0; }
         resume=() extra=()
         [[ -d $rd/checkpoints ]] && resume=(--resume)
         # GPU_CHECK_QUALITY_SET="device=cpu train.epochs=2": further overrides (a dry run without a GPU).
         for kv in ${GPU_CHECK_QUALITY_SET:-}; do extra+=(--set "$kv"); done
         mkdir -p "$(dirname "$rd")"
-        setsid nohup "$here/aisle" train recipes/gowalla-lightgcn.yaml --set device=cuda \
+        launch "$rd.pid" "$rd.log" "$here/aisle" train recipes/gowalla-lightgcn.yaml --set device=cuda \
           --set data.input="$here/data/gowalla/train.txt.xz" --set data.test="$here/data/gowalla/test.txt.xz" \
-          --set train.checkpoint_every=10 --set eval.every=25 "${extra[@]}" --run-dir "$rd" "${resume[@]}" --quiet \
-          >>"$rd.log" 2>&1 </dev/null &
-        echo $! >"$rd.pid"
-        echo "quality run started in $rd (pid $!${resume:+, resumed})"
+          --set train.checkpoint_every=10 --set eval.every=25 "${extra[@]}" --run-dir "$rd" "${resume[@]}" --quiet
+        echo "quality run started in $rd (pid $(cat "$rd.pid")${resume:+, resumed})"
         ;;
       wait)
-        secs=${4:-0}
-        end=$((SECONDS + secs))
-        while [[ -f $rd.pid ]] && kill -0 "$(cat "$rd.pid")" 2>/dev/null && ((SECONDS < end)); do sleep 5; done
-        if [[ -f $rd.pid ]] && kill -0 "$(cat "$rd.pid")" 2>/dev/null; then echo "still running"; else echo "not running"; fi
+        follow "$rd.pid" "${4:-0}"
+        alive "$rd.pid" && echo "still running" || echo "not running"
         tail -n 3 "$rd.log" 2>/dev/null
         python3 tools/bench/quality_curve.py "$rd" | tee ${OUT:+"$OUT/quality.txt"}
         [[ -n ${OUT:-} && -f $rd/metrics.jsonl ]] && cp "$rd/metrics.jsonl" "$OUT/quality-metrics.jsonl"
@@ -314,13 +324,11 @@ PY
     action=${2:?usage: gpu_check.sh agenda start|wait DIR [SECONDS]}
     dir=${3:?usage: gpu_check.sh agenda start|wait DIR [SECONDS]}
     mkdir -p "$dir" && dir=$(cd "$dir" && pwd)
-    running() { [[ -f $dir/agenda.pid ]] && kill -0 "$(cat "$dir/agenda.pid")" 2>/dev/null; }
     case $action in
       start)
-        running && { echo "agenda already running (pid $(cat "$dir/agenda.pid"))"; exit 0; }
-        setsid nohup bash "$here/gpu_check.sh" agenda run "$dir" >>"$dir/agenda.log" 2>&1 </dev/null &
-        echo $! >"$dir/agenda.pid"
-        echo "agenda started (pid $!): $dir/agenda.log"
+        alive "$dir/agenda.pid" && { echo "agenda already running (pid $(cat "$dir/agenda.pid"))"; exit 0; }
+        launch "$dir/agenda.pid" "$dir/agenda.log" bash "$here/gpu_check.sh" agenda run "$dir"
+        echo "agenda started (pid $(cat "$dir/agenda.pid")): $dir/agenda.log"
         ;;
       run)  # the background job itself
         stage() {  # NAME LIMIT_S COMMAND...: one bounded stage whose outputs land in DIR
@@ -345,9 +353,8 @@ layer_norm_test embedding_test mask_items_test" "$me" run
         echo "== $(date -u +%H:%M:%S) finished"
         ;;
       wait)
-        end=$((SECONDS + ${4:-0}))
-        while running && ((SECONDS < end)); do sleep 5; done
-        running && echo "agenda still running" || echo "agenda not running"
+        follow "$dir/agenda.pid" "${4:-0}"
+        alive "$dir/agenda.pid" && echo "agenda still running" || echo "agenda not running"
         cat "$dir/agenda.log" 2>/dev/null
         "$here/gpu_check.sh" quality wait "$dir/quality-run" 0 2>/dev/null | tail -n 12
         if [[ -n ${OUT:-} ]]; then

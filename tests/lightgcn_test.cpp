@@ -248,10 +248,13 @@ TEST(LightGcn, NoLayersIsBprMf) {
   }
 }
 
-TEST(LightGcn, LearnsPlantedTastesBetterThanPopularity) {
+// Both pair samplings (train.pair_sampling rows and users) learn the planted tastes.
+class LightGcnSampling : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LightGcnSampling, LearnsPlantedTastesBetterThanPopularity) {
   const Fixture fx;
   auto m = train::create_model("lightgcn");
-  m->configure(lightgcn_recipe(", layers: 3"));
+  m->configure(lightgcn_recipe(", layers: 3", std::string(", pair_sampling: ") + GetParam()));
   m->setup(fx.training(), train::ModelContext{Device::cpu(), 3, fx.comm.get()});
   const auto start = std::chrono::steady_clock::now();
   const std::vector<double> losses = testing::epoch_losses(*m, 0, 15);
@@ -276,6 +279,8 @@ TEST(LightGcn, LearnsPlantedTastesBetterThanPopularity) {
   EXPECT_GT(lgcn.at("Recall@10"), 2 * popularity.at("Recall@10"));
   EXPECT_GT(lgcn.at("NDCG@10"), 2 * popularity.at("NDCG@10"));
 }
+
+INSTANTIATE_TEST_SUITE_P(PairSampling, LightGcnSampling, ::testing::Values("rows", "users"));
 
 // Evaluation scores come from the propagated embeddings: the cache follows training.
 TEST(LightGcn, ScoresUsePropagatedEmbeddingsAndFollowTraining) {
@@ -303,9 +308,9 @@ TEST(LightGcn, DeterministicAcrossRunsAndThreadCounts) {
   testing::expect_deterministic_over_threads([&] { return fx.model(r); });
 }
 
-TEST(LightGcn, ResumesBitIdenticallyAfterAnEpochAndMidEpoch) {
+TEST_P(LightGcnSampling, ResumesBitIdenticallyAfterAnEpochAndMidEpoch) {
   const Fixture fx;
-  const recipe::Recipe r = lightgcn_recipe();
+  const recipe::Recipe r = lightgcn_recipe("", std::string(", pair_sampling: ") + GetParam());
   const auto [straight, continued] = testing::expect_exact_resume([&] { return fx.model(r); });
   // The propagated tables used for scoring follow the restored ego table too.
   const double a = fx.evaluate([&](const Tensor& u) { return straight->score_users(u); }).at("NDCG@10");

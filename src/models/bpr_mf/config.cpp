@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/models/pair_sampling_key.hpp"
+
 #include "aisle/models/bpr_mf.hpp"
 
 namespace aisle::models {
@@ -31,6 +33,7 @@ void add_bpr_mf_keys(recipe::Schema& s) {
       .help("with model.table_dtype bf16/f16: round each updated row stochastically (keeps updates smaller than "
             "half a 16-bit step alive on average) instead of to nearest even");
   key("train.negatives", Kind::integer).with_default("1").at_least(1).help("sampled negative items per positive");
+  pair_sampling_key(key("train.pair_sampling", Kind::string));
   key("train.negative_sampling", Kind::string).with_default("uniform").one_of({"uniform", "popularity"})
       .help("uniform over the user's non-positive items, or proportional to count^train.popularity_alpha");
   key("train.popularity_alpha", Kind::number).with_default("0.75").at_least(0)
@@ -51,6 +54,7 @@ Config Config::from_recipe(const recipe::Recipe& r) {
   c.lr = r.number("train.lr");
   c.optimizer = r.string("train.optimizer");
   c.negatives = r.integer("train.negatives");
+  c.pair_sampling = data::parse_pair_sampling(r.string("train.pair_sampling"));
   c.negative_sampling = r.string("train.negative_sampling");
   c.popularity_alpha = r.number("train.popularity_alpha");
   c.embeddings = r.string("dist.embeddings");
@@ -70,6 +74,7 @@ std::string Config::to_json() const {
       {"init_std", init_std},     {"item_bias", item_bias},
       {"reg", reg},               {"batch_size", batch_size}, {"lr", lr},
       {"optimizer", optimizer},   {"negatives", negatives}, {"negative_sampling", negative_sampling},
+      {"pair_sampling", data::pair_sampling_name(pair_sampling)},
       {"popularity_alpha", popularity_alpha}};
   return j.dump();
 }

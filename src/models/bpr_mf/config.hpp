@@ -3,6 +3,7 @@
 #include <string>
 
 #include "aisle/core/dtype.hpp"
+#include "aisle/data/pairwise_batches.hpp"
 #include "aisle/recipe/recipe.hpp"
 
 // BPR-MF's hyperparameters, read from a recipe (the keys are added in config.cpp).
@@ -19,6 +20,7 @@ struct Config {
   double lr = 1e-3;
   std::string optimizer = "adam";  // adam (lazy, SparseAdam) | sgd | adagrad | rowwise_adagrad
   int64_t negatives = 1;           // per positive
+  data::PairSampling pair_sampling = data::PairSampling::rows;
   std::string negative_sampling = "uniform";  // uniform | popularity
   double popularity_alpha = 0.75;
   // On several ranks (dist.*): auto | replicated | sharded, and the planner's budget (0: half of

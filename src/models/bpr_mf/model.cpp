@@ -72,7 +72,7 @@ void BprMf::setup(const train::TrainingData& data, const train::ModelContext& ct
                        ? data::NegativeSampler::popularity(data.train_index, data::item_counts(data.train),
                                                            config_.popularity_alpha)
                        : data::NegativeSampler::uniform(data.train_index),
-                   config_.negatives);
+                   config_.negatives, config_.pair_sampling);
   // One process on a GPU draws there. (Ranks of a distributed run route their ids on the host.)
   if (device_.is_cuda() && !distributed()) batches_->sample_on(device_);
 }

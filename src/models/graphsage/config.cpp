@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/models/pair_sampling_key.hpp"
+
 #include "aisle/models/graphsage.hpp"
 
 namespace aisle::models {
@@ -36,6 +38,7 @@ void add_graphsage_keys(recipe::Schema& s) {
       .help("lazy (sparse) Adam: input rows move only when sampled; the layers every step");
   key("train.negatives", Kind::integer).with_default("1").at_least(1)
       .help("uniform negative items per positive (non-positives of the user)");
+  pair_sampling_key(key("train.pair_sampling", Kind::string));
   key("model.export_user_states", Kind::boolean).with_default("true")
       .help("export every layer's input at the users too (one more user table per layer), so that "
             "`aisle add-items --interactions` can embed new products from their first buyers as well");
@@ -68,6 +71,7 @@ Config Config::from_recipe(const recipe::Recipe& r) {
   c.batch_size = r.integer("train.batch_size");
   c.lr = r.number("train.lr");
   c.negatives = r.integer("train.negatives");
+  c.pair_sampling = data::parse_pair_sampling(r.string("train.pair_sampling"));
   c.known_negatives = r.string("model.negative_pool") == "known";
   c.cold_item_rate = r.number("model.cold_item_rate");
   c.export_user_states = r.boolean("model.export_user_states");
@@ -95,7 +99,7 @@ std::string Config::to_json() const {
                                     {"batch_size", batch_size},
                                     {"lr", lr},
                                     {"optimizer", "adam"},
-                                    {"negatives", negatives},
+                                    {"negatives", negatives}, {"pair_sampling", data::pair_sampling_name(pair_sampling)},
                                     {"negative_pool", known_negatives ? "known" : "all"},
                                     {"cold_item_rate", cold_item_rate},
                                     {"export_user_states", export_user_states}};

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "aisle/data/pairwise_batches.hpp"
 #include "aisle/recipe/recipe.hpp"
 #include "src/models/graphsage/feature_graph.hpp"
 
@@ -23,6 +24,7 @@ struct Config {
   int64_t batch_size = 1024;
   double lr = 1e-3;
   int64_t negatives = 1;
+  data::PairSampling pair_sampling = data::PairSampling::rows;
   bool known_negatives = true;  // draw negatives only from items with training rows
   bool export_user_states = true;  // weights() carries every layer's input at the users (add-items' early buyers)
   double cold_item_rate = 0;    // share of a step's items trained as if new (user neighbours hidden; cold_items.hpp)

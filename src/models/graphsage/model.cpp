@@ -104,7 +104,7 @@ void GraphSage::setup(const train::TrainingData& data, const train::ModelContext
     negatives = data::NegativeSampler::popularity(data.train_index, Tensor::from_vector(known), /*alpha=*/1.0);
   }
   batches_.emplace(data.train, data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_},
-                   std::move(negatives), config_.negatives);
+                   std::move(negatives), config_.negatives, config_.pair_sampling);
   served_parameters_.clear();
   final_stale_ = true;
 }

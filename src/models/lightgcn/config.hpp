@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <string>
 
+#include "aisle/data/pairwise_batches.hpp"
 #include "aisle/recipe/recipe.hpp"
 
 // LightGCN's hyperparameters, read from a recipe (the keys are added in config.cpp).
@@ -15,6 +16,7 @@ struct Config {
   int64_t batch_size = 2048;
   double lr = 1e-3;
   int64_t negatives = 1;  // per positive
+  data::PairSampling pair_sampling = data::PairSampling::rows;
 
   static Config from_recipe(const recipe::Recipe& recipe);
   std::string to_json() const;

@@ -52,7 +52,7 @@ void LightGcn::setup(const train::TrainingData& data, const train::ModelContext&
   batches_.emplace(data.train,
                    data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_, .rank = rank,
                                              .world_size = world_},
-                   data::NegativeSampler::uniform(data.train_index), config_.negatives);
+                   data::NegativeSampler::uniform(data.train_index), config_.negatives, config_.pair_sampling);
   final_stale_ = true;
 }
 

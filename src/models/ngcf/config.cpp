@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/models/pair_sampling_key.hpp"
+
 #include "aisle/models/ngcf.hpp"
 
 namespace aisle::models {
@@ -30,6 +32,7 @@ void add_ngcf_keys(recipe::Schema& s) {
       .help("dense Adam on the ego embeddings and the layers' weights");
   key("train.negatives", Kind::integer).with_default("1").at_least(1)
       .help("uniform negative items per positive (non-positives of the user)");
+  pair_sampling_key(key("train.pair_sampling", Kind::string));
 }
 
 namespace ngcf {
@@ -50,6 +53,7 @@ Config Config::from_recipe(const recipe::Recipe& r) {
   c.batch_size = r.integer("train.batch_size");
   c.lr = r.number("train.lr");
   c.negatives = r.integer("train.negatives");
+  c.pair_sampling = data::parse_pair_sampling(r.string("train.pair_sampling"));
   AISLE_CHECK(c.lr > 0, r.where("train.lr"), ": train.lr must be positive, got ", c.lr);
   AISLE_CHECK(c.message_dropout < 1, r.where("model.message_dropout"),
               ": model.message_dropout must be below 1, got ", c.message_dropout);
@@ -67,7 +71,7 @@ std::string Config::to_json() const {
                                     {"batch_size", batch_size},
                                     {"lr", lr},
                                     {"optimizer", "adam"},
-                                    {"negatives", negatives}};
+                                    {"negatives", negatives}, {"pair_sampling", data::pair_sampling_name(pair_sampling)}};
   return j.dump();
 }
 

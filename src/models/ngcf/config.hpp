@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "aisle/data/pairwise_batches.hpp"
 #include "aisle/recipe/recipe.hpp"
 
 // NGCF's hyperparameters, read from a recipe (the keys are added in config.cpp).
@@ -17,6 +18,7 @@ struct Config {
   int64_t batch_size = 1024;
   double lr = 1e-4;
   int64_t negatives = 1;  // per positive
+  data::PairSampling pair_sampling = data::PairSampling::rows;
 
   // Width of the final (concatenated) embeddings: factors + sum of layer_sizes.
   int64_t final_width() const;

@@ -68,7 +68,7 @@ void Ngcf::setup(const train::TrainingData& data, const train::ModelContext& ctx
   graph_.emplace(training_adjacency(*data.train_index, device_));
 
   batches_.emplace(data.train, data::BatchSamplerOptions{.batch_size = config_.batch_size, .seed = seed_},
-                   data::NegativeSampler::uniform(data.train_index), config_.negatives);
+                   data::NegativeSampler::uniform(data.train_index), config_.negatives, config_.pair_sampling);
   final_stale_ = true;
 }
 

@@ -96,6 +96,28 @@ TEST(Recipe, DigestCanLeaveOutOneSection) {
   EXPECT_NE(a.digest("data"), b.digest("data"));
 }
 
+// What lets a newer Aisle resume an older one's run: the keys a saved recipe lacks are found (a map
+// value counts as present, its own keys are not looked into), and the digest without them is the
+// one the older schema computed.
+TEST(Recipe, FindsKeysASavedRecipeLacksAndDigestsWithoutThem) {
+  const std::string text = "data: {path: /d, map: {user: u}}\nmodel: {type: lightgcn}\n";
+  Schema newer = small_schema();
+  newer.add_variant("model.type", "lightgcn", "model.sampling", Kind::string).with_default("rows");
+  newer.add("train.later", Kind::integer).with_default("1");
+  const Recipe old = load(text);
+  const Recipe now = Recipe::load_text(text, "r.yaml", {}, newer);
+  EXPECT_EQ(now.paths_missing_from(old.resolved_yaml(), "run/recipe.yaml"),
+            (std::vector<std::string>{"train.later", "model.sampling"}));  // schema order: variants last
+  EXPECT_TRUE(now.paths_missing_from(now.resolved_yaml(), "run/recipe.yaml").empty());
+  EXPECT_NE(now.digest(), old.digest());
+  EXPECT_EQ(now.digest("", {"model.sampling", "train.later"}), old.digest());
+  EXPECT_NE(now.digest("", {"train.later"}), old.digest());
+  EXPECT_EQ(now.value_text("model.sampling"), "rows");
+  EXPECT_EQ(now.value_text("eval.k"), "[20]");
+  EXPECT_MESSAGE_HAS(testing::error_message([&] { now.paths_missing_from("data: [unclosed", "run/recipe.yaml"); }),
+                     "run/recipe.yaml: not a recipe");
+}
+
 TEST(Recipe, UnknownKeyNamesLineAndSuggestsTheNearMiss) {
   EXPECT_MESSAGE_HAS(error_of("data: {path: /d}\nmodel: {type: mf}\ntrain:\n  lrr: 0.1\n"),
                      "r.yaml:4: unknown key 'train.lrr' (did you mean 'train.lr'?)");

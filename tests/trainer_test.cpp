@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -191,6 +193,52 @@ TEST(Trainer, ResumeRefusesADifferentRecipe) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("differs from the one this run was started with"), std::string::npos) << e.what();
   }
+}
+
+// A run started by an older Aisle resumes under a newer one whose schema has added a key, as long as
+// the new key keeps its default (the old behaviour) and nothing else changed. The newer Aisle is
+// simulated by the training schema plus one key.
+TEST(Trainer, ResumeAcceptsKeysAddedSinceTheRunStartedAtTheirDefaults) {
+  testing::TempDir tmp;
+  recipe::Schema newer = training_schema();
+  newer.add("train.added_later", recipe::Kind::string).with_default("old_behaviour").one_of({"old_behaviour", "new"});
+  const auto load_newer = [&](const std::vector<std::string>& overrides) {
+    return recipe::Recipe::load_text(shop_recipe(kBpr), "test.yaml", overrides, newer);
+  };
+  const TrainResult straight = train(load(shop_recipe(kBpr)), quiet(tmp / "straight"));
+
+  TrainOptions o = quiet(tmp / "run");
+  o.on_step = [](int64_t epoch, const StepReport& s) {
+    if (epoch == 1 && s.step == 1) request_stop();
+  };
+  ASSERT_EQ(train(load(shop_recipe(kBpr)), o).status, "stopped");
+
+  TrainOptions again = quiet(tmp / "run");
+  again.resume = true;
+  for (const auto& overrides : std::vector<std::vector<std::string>>{{"train.added_later=new"},
+                                                                   {"train.added_later=old_behaviour"},
+                                                                   {"model.factors=16"}}) {
+    try {
+      train(load_newer(overrides), again);
+      FAIL() << "resumed with " << overrides[0];
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("differs from the one this run was started with"), std::string::npos)
+          << e.what();
+    }
+  }
+
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* console = open_memstream(&text, &size);
+  again.console = console;
+  const TrainResult resumed = train(load_newer({}), again);
+  std::fclose(console);
+  const std::string said(text, size);
+  std::free(text);
+  EXPECT_EQ(resumed.status, "completed");
+  EXPECT_EQ(resumed.test_metrics, straight.test_metrics);
+  EXPECT_NE(said.find("train.added_later is newer than this run: it keeps its default, old_behaviour"),
+            std::string::npos) << said;
 }
 
 TEST(Trainer, EarlyStoppingKeepsTheBestEpoch) {

@@ -384,15 +384,29 @@ std::string Recipe::where(const std::string& path) const {
   return it == values_.end() ? origin_ : it->second->where;
 }
 
+std::string Recipe::value_text(const std::string& path) const {
+  const auto it = values_.find(path);
+  AISLE_CHECK(it != values_.end(), "recipe: no value for ", path);
+  YAML::Emitter out;
+  out << YAML::Flow << to_node(*it->second);
+  return out.c_str();
+}
+
 bool Recipe::explicitly_set(const std::string& path) const {
   const auto it = values_.find(path);
   return it != values_.end() && it->second->explicit_;
 }
 
 std::string Recipe::resolved_yaml(const std::string& except_section) const {
+  return resolved_yaml_without(except_section, {});
+}
+
+std::string Recipe::resolved_yaml_without(const std::string& except_section,
+                                          const std::vector<std::string>& leave_out) const {
   YAML::Node root(YAML::NodeType::Map);
   for (const auto& path : order_) {
     if (!except_section.empty() && path.rfind(except_section + ".", 0) == 0) continue;
+    if (std::find(leave_out.begin(), leave_out.end(), path) != leave_out.end()) continue;
     const auto it = values_.find(path);
     if (it == values_.end()) continue;
     const auto parts = split_path(path);
@@ -409,9 +423,36 @@ std::string Recipe::resolved_yaml(const std::string& except_section) const {
   return std::string(out.c_str()) + "\n";
 }
 
-std::string Recipe::digest(const std::string& except_section) const {
-  const std::string text = resolved_yaml(except_section);
+std::string Recipe::digest(const std::string& except_section) const { return digest(except_section, {}); }
+
+std::string Recipe::digest(const std::string& except_section, const std::vector<std::string>& leave_out) const {
+  const std::string text = resolved_yaml_without(except_section, leave_out);
   return data::sha256_hex(text.data(), text.size());
+}
+
+std::vector<std::string> Recipe::paths_missing_from(const std::string& saved_yaml, const std::string& origin) const {
+  YAML::Node saved;
+  try {
+    saved = YAML::Load(saved_yaml);
+  } catch (const YAML::Exception& e) {
+    throw Error(detail::concat(origin, ": not a recipe (", e.what(), ")"));
+  }
+  // Const lookups only: a non-const operator[] may add the key it looks for.
+  const auto has = [](const YAML::Node& node, const std::vector<std::string>& parts) {
+    std::vector<YAML::Node> chain{node};
+    for (const std::string& part : parts) {
+      const YAML::Node& at = chain.back();
+      if (!at.IsMap()) return false;
+      const YAML::Node child = static_cast<const YAML::Node&>(at)[part];
+      if (!child.IsDefined()) return false;
+      chain.push_back(child);
+    }
+    return true;
+  };
+  std::vector<std::string> missing;
+  for (const auto& path : order_)
+    if (values_.count(path) > 0 && !has(saved, split_path(path))) missing.push_back(path);
+  return missing;
 }
 
 }  // namespace aisle::recipe

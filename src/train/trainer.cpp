@@ -108,12 +108,34 @@ void prepare_run_dir(const fs::path& dir, const TrainOptions& o) {
 // resume on another number of ranks or another backend.
 std::string resume_digest(const recipe::Recipe& r) { return r.digest("dist"); }
 
-void check_recipe_matches(const fs::path& run_dir, const recipe::Recipe& r, const std::string& checkpoint_sha) {
-  AISLE_CHECK(checkpoint_sha == resume_digest(r), run_dir.string(),
+// The keys a newer Aisle added since the run started, when that explains a digest mismatch: the
+// run's own recipe.yaml (written by the version that started it) lacks them, none is set now, and
+// the recipe without them is the checkpoint's. They then hold their defaults, which keep the old
+// behaviour (a new key's default always does), so the run continues as it would have.
+std::vector<std::string> keys_added_since(const fs::path& run_dir, const recipe::Recipe& r,
+                                          const std::string& checkpoint_sha) {
+  std::ifstream in(run_dir / "recipe.yaml");
+  if (!in) return {};
+  const std::string saved((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> added = r.paths_missing_from(saved, (run_dir / "recipe.yaml").string());
+  std::erase_if(added, [](const std::string& path) { return path.rfind("dist.", 0) == 0; });
+  if (added.empty()) return {};
+  for (const std::string& path : added)
+    if (r.explicitly_set(path)) return {};
+  return r.digest("dist", added) == checkpoint_sha ? added : std::vector<std::string>{};
+}
+
+// Returns the keys added since the run started (usually none); throws when the recipe differs.
+std::vector<std::string> check_recipe_matches(const fs::path& run_dir, const recipe::Recipe& r,
+                                              const std::string& checkpoint_sha) {
+  if (checkpoint_sha == resume_digest(r)) return {};
+  std::vector<std::string> added = keys_added_since(run_dir, r, checkpoint_sha);
+  AISLE_CHECK(!added.empty(), run_dir.string(),
               ": the recipe differs from the one this run was started with (recipe sha256 ",
               resume_digest(r).substr(0, 12),
               " vs ", checkpoint_sha.substr(0, 12), "); resume with the run's own recipe: aisle train ",
               (run_dir / "recipe.yaml").string(), " --run-dir ", run_dir.string(), " --resume");
+  return added;
 }
 
 }  // namespace
@@ -214,7 +236,9 @@ TrainResult train(const recipe::Recipe& r, const TrainOptions& o) {
     const auto latest = latest_checkpoint(checkpoints);
     AISLE_CHECK(latest.has_value(), checkpoints.string(), ": no checkpoint to resume from");
     LoadedCheckpoint c = read_checkpoint(*latest, model->state_sharding());
-    check_recipe_matches(run_dir, r, c.position.recipe_sha256);
+    for (const std::string& key : check_recipe_matches(run_dir, r, c.position.recipe_sha256))
+      say(console, "  " + key + " is newer than this run: it keeps its default, " + r.value_text(key) +
+                       ", the behaviour the run had before the key existed");
     model->load_state(c.state);
     pos = c.position;
     log.write("resume", {{"checkpoint", latest->filename().string()}, {"epoch", pos.epoch}, {"step", pos.step}});

@@ -34,6 +34,8 @@ class Recipe {
 
   // "recipe.yaml:12", "--set train.lr=0.1" or "default": for messages about a value's meaning.
   std::string where(const std::string& path) const;
+  // The value as flow YAML text ("rows", "[20, 50]"), for messages.
+  std::string value_text(const std::string& path) const;
   // Whether the value was written in the recipe or a --set (not a default).
   bool explicitly_set(const std::string& path) const;
   const std::string& origin() const { return origin_; }
@@ -43,11 +45,18 @@ class Recipe {
   std::string resolved_yaml(const std::string& except_section = "") const;
   // sha256 (hex) of resolved_yaml(except_section): identifies the recipe in summaries and checkpoints.
   std::string digest(const std::string& except_section = "") const;
+  // The same with the keys `leave_out` omitted too: the digest an Aisle whose schema lacked them
+  // computed for this recipe (resuming a run an older version started).
+  std::string digest(const std::string& except_section, const std::vector<std::string>& leave_out) const;
+  // The active keys that `saved_yaml` (a resolved_yaml() text saved earlier) has no value for: the
+  // keys added to the schema since it was saved, or that another model type has. Bad YAML throws.
+  std::vector<std::string> paths_missing_from(const std::string& saved_yaml, const std::string& origin) const;
 
   struct Value;  // parsed value + where it came from (defined in src/recipe/recipe.cpp)
 
  private:
   const Value& at(const std::string& path, Kind kind) const;
+  std::string resolved_yaml_without(const std::string& except_section, const std::vector<std::string>& leave_out) const;
   std::string origin_;
   std::vector<std::string> order_;  // active key paths, schema order
   std::map<std::string, std::shared_ptr<const Value>> values_;

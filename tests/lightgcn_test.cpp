@@ -1,8 +1,8 @@
 // LightGCN (model.type: lightgcn): its loss and first Adam step equal an independent dense
 // computation on a tiny graph, its gradient passes a float64 finite-difference check, with no
 // layers it is BPR-MF without a bias, it learns a planted taste structure better than popularity,
-// it is deterministic and resumes bit-identically, round-trips its weights, rejects bad keys, and
-// (with a GPU) trains on CUDA to the CPU's numbers.
+// it is deterministic and resumes bit-identically (under both train.pair_sampling modes), round-trips
+// its weights, rejects bad keys, and (with a GPU) trains on CUDA to the CPU's numbers.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -302,9 +302,10 @@ TEST(LightGcn, ScoresUsePropagatedEmbeddingsAndFollowTraining) {
                                  1e-6, 1e-7));
 }
 
-TEST(LightGcn, DeterministicAcrossRunsAndThreadCounts) {
+TEST_P(LightGcnSampling, DeterministicAcrossRunsAndThreadCounts) {
   const Fixture fx;
-  const recipe::Recipe r = lightgcn_recipe(", factors: 64", ", negatives: 2, batch_size: 1000");
+  const recipe::Recipe r =
+      lightgcn_recipe(", factors: 64", std::string(", negatives: 2, batch_size: 1000, pair_sampling: ") + GetParam());
   testing::expect_deterministic_over_threads([&] { return fx.model(r); });
 }
 

@@ -282,6 +282,22 @@ TEST_P(LightGcnSampling, LearnsPlantedTastesBetterThanPopularity) {
 
 INSTANTIATE_TEST_SUITE_P(PairSampling, LightGcnSampling, ::testing::Values("rows", "users"));
 
+// train.pair_sampling reaches every graph-free pairwise model built the same way: the same key
+// trains the same, the other one differently.
+TEST(PairSampling, ReachesBprMfLightGcnAndNgcf) {
+  const Fixture fx;
+  for (const std::string type : {"bpr", "lightgcn", "ngcf"}) {
+    const auto first_epoch = [&](const std::string& sampling) {
+      auto m = train::create_model(type);
+      m->configure(recipe_for(type, "", ", pair_sampling: " + sampling));
+      m->setup(fx.training(), train::ModelContext{Device::cpu(), 5, fx.comm.get()});
+      return testing::epoch_losses(*m, 0, 1).front();
+    };
+    EXPECT_EQ(first_epoch("users"), first_epoch("users")) << type;
+    EXPECT_NE(first_epoch("users"), first_epoch("rows")) << type;
+  }
+}
+
 // Evaluation scores come from the propagated embeddings: the cache follows training.
 TEST(LightGcn, ScoresUsePropagatedEmbeddingsAndFollowTraining) {
   const Fixture fx;

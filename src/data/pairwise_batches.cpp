@@ -25,19 +25,19 @@ namespace {
 // bounded draw still never reaches the next pair's numbers.
 constexpr int kPairSlotBlockBits = 8;
 
-// The epoch's pairs at `positions`: a uniform user among `active`, then one of its items.
-InteractionBatch draw_user_pairs(const Tensor& positions, int64_t valid, int64_t global_size,
-                                 const std::vector<int64_t>& active, const UserItemIndex& index, uint64_t seed,
-                                 int64_t epoch) {
-  const int64_t n = positions.numel();
+// The pairs at the batch's real positions (padding left out, as gather_valid_rows does): a
+// uniform user among `active`, then one of its items.
+InteractionBatch draw_user_pairs(const Batch& batch, const std::vector<int64_t>& active, const UserItemIndex& index,
+                                 uint64_t seed, int64_t epoch) {
+  const int64_t n = batch.valid;
   InteractionBatch out;
-  out.rows = positions;
+  out.rows = batch.rows.rows(0, n).clone();
   out.users = Tensor::empty({n}, DType::i64);
   out.items = Tensor::empty({n}, DType::i64);
   out.values = Tensor::ones({n}, DType::f32);
-  out.valid = valid;
-  out.global_size = global_size;
-  const int64_t* pos = positions.data<int64_t>();
+  out.valid = n;
+  out.global_size = batch.global_size;
+  const int64_t* pos = out.rows.data<int64_t>();
   int64_t* users = out.users.data<int64_t>();
   int64_t* items = out.items.data<int64_t>();
   const uint64_t stream = sampler_stream(SamplerPurpose::pairs, static_cast<uint64_t>(epoch));
@@ -74,11 +74,10 @@ PairwiseBatches::PairwiseBatches(Interactions train, BatchSamplerOptions batchin
 PairwiseBatch PairwiseBatches::batch(int64_t epoch, int64_t step) {
   if (batches_.epoch() != epoch) batches_.set_epoch(epoch);
   const Batch positions = batches_.batch(step);
-  InteractionBatch rows =
-      sampling_ == PairSampling::rows
-          ? gather_valid_rows(train_, positions)
-          : draw_user_pairs(positions.rows.rows(0, positions.valid).clone(), positions.valid, positions.global_size,
-                            active_users_, negatives_.positives(), batches_.options().seed, epoch);
+  InteractionBatch rows = sampling_ == PairSampling::rows
+                              ? gather_valid_rows(train_, positions)
+                              : draw_user_pairs(positions, active_users_, negatives_.positives(),
+                                                batches_.options().seed, epoch);
   Tensor negatives = negatives_.sample(rows.users, per_row_, batches_.options().seed,
                                        sampler_stream(SamplerPurpose::negatives, static_cast<uint64_t>(epoch)), rows.rows);
   return {std::move(rows), std::move(negatives)};

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 #include <variant>
 
 #include "aisle/core/error.hpp"
@@ -437,15 +438,15 @@ std::vector<std::string> Recipe::paths_missing_from(const std::string& saved_yam
   } catch (const YAML::Exception& e) {
     throw Error(detail::concat(origin, ": not a recipe (", e.what(), ")"));
   }
-  // Const lookups only: a non-const operator[] may add the key it looks for.
-  const auto has = [](const YAML::Node& node, const std::vector<std::string>& parts) {
-    std::vector<YAML::Node> chain{node};
+  // Const lookups only (a non-const operator[] may add the key it looks for); reset() rebinds
+  // the handle where assignment would overwrite the node it refers to.
+  const auto has = [](const YAML::Node& root, const std::vector<std::string>& parts) {
+    YAML::Node at = root;
     for (const std::string& part : parts) {
-      const YAML::Node& at = chain.back();
       if (!at.IsMap()) return false;
-      const YAML::Node child = static_cast<const YAML::Node&>(at)[part];
+      const YAML::Node child = std::as_const(at)[part];
       if (!child.IsDefined()) return false;
-      chain.push_back(child);
+      at.reset(child);
     }
     return true;
   };

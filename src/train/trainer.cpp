@@ -6,6 +6,7 @@
 #include <cmath>
 #include <csignal>
 #include <fstream>
+#include <iterator>
 #include <optional>
 
 #include "aisle/config.hpp"
@@ -106,7 +107,8 @@ void prepare_run_dir(const fs::path& dir, const TrainOptions& o) {
 
 // What a checkpoint must agree with to be continued: everything but the dist section, so a run can
 // resume on another number of ranks or another backend.
-std::string resume_digest(const recipe::Recipe& r) { return r.digest("dist"); }
+constexpr const char* kRankLayoutSection = "dist";
+std::string resume_digest(const recipe::Recipe& r) { return r.digest(kRankLayoutSection); }
 
 // The keys a newer Aisle added since the run started, when that explains a digest mismatch: the
 // run's own recipe.yaml (written by the version that started it) lacks them, none is set now, and
@@ -118,11 +120,13 @@ std::vector<std::string> keys_added_since(const fs::path& run_dir, const recipe:
   if (!in) return {};
   const std::string saved((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<std::string> added = r.paths_missing_from(saved, (run_dir / "recipe.yaml").string());
-  std::erase_if(added, [](const std::string& path) { return path.rfind("dist.", 0) == 0; });
+  std::erase_if(added, [](const std::string& path) {
+    return path.rfind(std::string(kRankLayoutSection) + ".", 0) == 0;
+  });
   if (added.empty()) return {};
   for (const std::string& path : added)
     if (r.explicitly_set(path)) return {};
-  return r.digest("dist", added) == checkpoint_sha ? added : std::vector<std::string>{};
+  return r.digest(kRankLayoutSection, added) == checkpoint_sha ? added : std::vector<std::string>{};
 }
 
 // Returns the keys added since the run started (usually none); throws when the recipe differs.

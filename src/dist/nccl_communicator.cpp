@@ -2,7 +2,8 @@
 // MPI bootstraps it (rank 0's unique id is broadcast), checks that ranks agree on each call, and
 // carries all_to_all_v's row counts; the tensors themselves never leave the GPU. Waits poll the
 // stream and NCCL's asynchronous error so that a dead peer ends the job after dist.timeout_s with
-// a message (the communicator is aborted) instead of a hang. A process no launcher started is a
+// a message (the communicator is aborted) instead of a hang; setup, which cannot be aborted, is
+// under a watchdog that ends the process at the same deadline. A process no launcher started is a
 // world of one that never touches MPI.
 #include "aisle/dist/communicator.hpp"
 
@@ -18,6 +19,7 @@
 #include "aisle/core/error.hpp"
 #include "src/device/cuda_context.hpp"
 #include "src/dist/mpi_runtime.hpp"
+#include "src/dist/watchdog.hpp"
 
 namespace aisle::dist {
 namespace {
@@ -76,6 +78,13 @@ class NcclCommunicator final : public Communicator {
       check_mpi(MPI_Ibcast(&id, sizeof id, MPI_BYTE, 0, mpi_, &request), "MPI_Ibcast");
       detail::wait_for(request, timeout_s_, rank_, world_, "nccl: broadcasting the unique id");
     }
+    // Setup waits for every rank with no timeout of its own and returns no handle to abort until it
+    // completes, so a peer that dies from here on can only be answered by ending this process.
+    const detail::Watchdog deadline(timeout_s_, [this] {
+      detail::end_job(aisle::detail::concat("rank ", rank_, " of ", world_, ": ncclCommInitRank did not complete "
+                                            "within ", timeout_s_, " s (dist.timeout_s): another rank failed, was "
+                                            "killed or is stuck; ending the job"));
+    });
     check_nccl(ncclCommInitRank(&nccl_, world_, id, rank_), "ncclCommInitRank");
   }
   ~NcclCommunicator() override {

@@ -19,17 +19,15 @@ constexpr int kChunk = 16;
 constexpr int kRankThreads = 256;
 constexpr int kRankWarps = kRankThreads / kWarp;
 
-// One thread per listed entry; duplicates write the same value, so their races are benign.
+// One thread per listed entry; duplicates write the same value, so their races are benign. Runs
+// after find_bad_indices: with a bad item nothing is masked, as on the CPU.
 template <class T, class I>
 __global__ void mask_kernel(T* scores, const int64_t* offsets, const I* items, int64_t rows, int64_t n,
-                            int64_t nnz, T value, int64_t* bad) {
+                            int64_t nnz, T value, const int64_t* bad) {
+  if (index_error_seen(bad)) return;
   AISLE_GRID_STRIDE(j, nnz) {
     const int64_t t = static_cast<int64_t>(items[j]);
-    if (t < 0 || t >= n) {
-      report_bad_index(bad, t);
-      continue;
-    }
-    scores[segment_of(offsets, rows, j) * n + t] = value;
+    if (t >= 0 && t < n) scores[segment_of(offsets, rows, j) * n + t] = value;
   }
 }
 
@@ -141,6 +139,7 @@ void mask_items(const Tensor& scores, const Tensor& offsets, const Tensor& items
     using T = decltype(ftag);
     detail::dispatch_index(items.dtype(), "mask_items", [&](auto itag) {
       using I = decltype(itag);
+      find_bad_indices(items.data<I>(), nnz, n, index_error_slot(dev), stream_of(scores));
       mask_kernel<T, I><<<grid_for(nnz), kThreads, 0, stream_of(scores)>>>(
           scores.data<T>(), offsets.data<int64_t>(), items.data<I>(), rows, n, nnz, static_cast<T>(value),
           index_error_slot(dev));

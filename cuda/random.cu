@@ -1,5 +1,6 @@
 // Random family on CUDA: one thread per Philox block. CPU twin: src/ops/random.cpp; both call
-// detail::random_block, so the values match element for element.
+// detail::random_block, so the values match element for element (normal's to an ulp of the
+// device's log/sin/cos).
 #include "cuda/common.cuh"
 #include "cuda/random.hpp"
 #include "src/core/dispatch.hpp"

@@ -6,7 +6,8 @@
 // of one warp.) No atomics: every output element has exactly one writer. f32 rows of whole
 // float4s take gather_sum_vec4_kernel: 16-byte loads, several rows in flight, same sums; bf16 and
 // f16 rows of whole 8-element packs take gather_sum_half8_kernel, which widens them to f32 and
-// sums as the CPU does (src/core/storage.hpp).
+// sums as the CPU does (src/core/storage.hpp). With a running total, the ids are checked in a first
+// pass, as on the CPU, so that a bad id leaves the total untouched.
 #include "cuda/common.cuh"
 #include "cuda/segment_gather.hpp"
 #include "cuda/segment_search.cuh"
@@ -25,6 +26,7 @@ template <class S, class I, class T = detail::compute_t<S>>
 __global__ void gather_sum_kernel(const int64_t* ptr, const I* idx, const T* weights, const S* x, T* out,
                                   int64_t segments, int64_t d, int64_t x_rows, bool mean, const T* addend, T* total,
                                   T total_scale, int64_t* bad) {
+  if (total != nullptr && index_error_seen(bad)) return;  // leave the running total as it was
   const int lane = static_cast<int>(threadIdx.x % kWarp);
   AISLE_WARP_STRIDE(s, segments) {
     const int64_t j0 = ptr[s], j1 = ptr[s + 1];
@@ -93,6 +95,7 @@ __global__ void gather_sum_vec4_kernel(const int64_t* ptr, const I* idx, const f
                                        float4* out, int64_t segments, int64_t d4, int group, int64_t x_rows,
                                        bool mean, const float4* addend, float4* total, float total_scale,
                                        int64_t* bad) {
+  if (total != nullptr && index_error_seen(bad)) return;  // leave the running total as it was
   const int64_t thread = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int lane = static_cast<int>(thread % group);
   const int64_t per_grid = static_cast<int64_t>(gridDim.x) * blockDim.x / group;
@@ -212,6 +215,7 @@ void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const 
     while (group < d4 && group < kWarp) group *= 2;
     detail::dispatch_index(g.idx.dtype(), op, [&](auto itag) {
       using I = decltype(itag);
+      if (total.defined()) find_bad_indices(g.idx.data<I>(), g.idx.numel(), x_rows, index_error_slot(dev), stream_of(x));
       gather_sum_vec4_kernel<I><<<grid_for(segments * group), kThreads, 0, stream_of(x)>>>(
           g.ptr.data<int64_t>(), g.idx.data<I>(), g.weights.defined() ? g.weights.data<float>() : nullptr,
           static_cast<const float4*>(x.raw_data()), static_cast<float4*>(out.raw_data()), segments, d4, group,
@@ -250,6 +254,7 @@ void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const 
     using T = detail::compute_t<S>;
     detail::dispatch_index(g.idx.dtype(), op, [&](auto itag) {
       using I = decltype(itag);
+      if (total.defined()) find_bad_indices(g.idx.data<I>(), g.idx.numel(), x_rows, index_error_slot(dev), stream_of(x));
       gather_sum_kernel<S, I><<<grid_for(segments * kWarp), kThreads, 0, stream_of(x)>>>(
           g.ptr.data<int64_t>(), g.idx.data<I>(), g.weights.defined() ? g.weights.data<T>() : nullptr,
           x.data<S>(), out.data<T>(), segments, d, x_rows, mean, addend.defined() ? addend.data<T>() : nullptr,

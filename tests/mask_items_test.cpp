@@ -219,6 +219,8 @@ TEST(MaskItemsCuda, OutOfRangeItemsThrowNamingTheOp) {
   std::string m = testing::error_message([&] { ops::mask_items_(scores, offsets, items); });
   EXPECT_MESSAGE_HAS(m, "mask_items");
   EXPECT_MESSAGE_HAS(m, "9");
+  // Nothing is masked, not even row 0's valid item, as on the CPU.
+  EXPECT_EQ(scores.to_vector<float>(), std::vector<float>(8, 0.0f));
   m = testing::error_message([&] { ops::rank_items(scores, offsets, items); });
   EXPECT_MESSAGE_HAS(m, "rank_items");
   EXPECT_MESSAGE_HAS(m, "9");

@@ -531,6 +531,16 @@ TEST(SpmmCuda, MatchesCpu) {
   EXPECT_MESSAGE_HAS(m, "spmm: index 300");
   EXPECT_MESSAGE_HAS(m, "[0, 300)");
   EXPECT_NO_THROW(ops::spmm(on(a64, g), x.to(g)));  // the flag was cleared
+  // With a running total, a bad id leaves it untouched, as on the CPU: the scalar kernel (d 7) and
+  // the float4 one (d 64).
+  for (const int64_t d : {7, 64}) {
+    Tensor total = Tensor::ones({a64.rows, d}, DType::f32, g);
+    const Tensor xd = Tensor::ones({300, d}, DType::f32, g);
+    EXPECT_MESSAGE_HAS(testing::error_message([&] { ops::spmm_fused(unchecked, xd, {Tensor(), total, 1.0}); }),
+                       "spmm_fused: index 300");
+    EXPECT_EQ(total.to_vector<float>(), std::vector<float>(static_cast<size_t>(a64.rows * d), 1.0f))
+        << "d " << d << ": total untouched";
+  }
 }
 
 TEST(SpmmCuda, FusedPropagationMatchesCpuBitForBit) {

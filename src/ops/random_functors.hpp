@@ -45,11 +45,14 @@ AISLE_HD inline void random_values(const RandomParams& p, const Philox4x32& w, T
     } else if constexpr (Kind == RandomKind::dropout) {
       for (int64_t j = 0; j < per; ++j) vals[j] = u[j] < p.a ? T(0) : static_cast<T>(p.b);
     } else {  // Box-Muller on pairs; 1 - u lies in (0, 1], so the log is finite
+      // The device's log/sin/cos may differ from glibc's by an ulp, so normal draws agree across
+      // devices to rounding only (models initialise on the host); the affine step is unfused so
+      // that nothing else adds to that.
       for (int64_t j = 0; j < per; j += 2) {
         const T r = sqrt_(T(-2) * log_(static_cast<T>(1.0 - u[j])));
         const T theta = static_cast<T>(6.283185307179586 * u[j + 1]);
-        vals[j] = static_cast<T>(p.a + p.b * static_cast<double>(r * cos_(theta)));
-        vals[j + 1] = static_cast<T>(p.a + p.b * static_cast<double>(r * sin_(theta)));
+        vals[j] = static_cast<T>(madd_unfused(p.a, p.b, static_cast<double>(r * cos_(theta))));
+        vals[j + 1] = static_cast<T>(madd_unfused(p.a, p.b, static_cast<double>(r * sin_(theta))));
       }
     }
   }

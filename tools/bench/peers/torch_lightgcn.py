@@ -87,8 +87,9 @@ class NegativeSampler:
         return neg
 
 
-def reference_epoch_fn(graph, users, items, n_users, n_items, sample, dev, symmetric=False):
-    """The reference model: two embedding tables, light_out = mean of the propagated layers."""
+def reference_model(graph, n_users, n_items, dev, symmetric=False):
+    """The reference model: two embedding tables, light_out = mean of the propagated layers.
+    Returns (user_emb, item_emb, Adam over both, computer() -> (all_users, all_items))."""
     user_emb = torch.nn.Embedding(n_users, F).to(dev)
     item_emb = torch.nn.Embedding(n_items, F).to(dev)
     for e in (user_emb, item_emb):
@@ -103,6 +104,13 @@ def reference_epoch_fn(graph, users, items, n_users, n_items, sample, dev, symme
             layers.append(emb)
         light_out = torch.stack(layers, dim=1).mean(dim=1)
         return torch.split(light_out, [n_users, n_items])
+
+    return user_emb, item_emb, opt, computer
+
+
+def reference_epoch_fn(graph, users, items, n_users, n_items, sample, dev, symmetric=False):
+    """An epoch of the reference model over the shuffled training pairs."""
+    user_emb, item_emb, opt, computer = reference_model(graph, n_users, n_items, dev, symmetric)
 
     def batch_loss(u, i, j):
         all_users, all_items = computer()

@@ -208,6 +208,11 @@ void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const 
   const Tensor& total = epilogue.total;
   const bool epilogue_aligned =
       (!addend.defined() || aligned(addend.raw_data())) && (!total.defined() || aligned(total.raw_data()));
+  // Every path that takes a running total returns at once after this pass finds a bad id.
+  if (total.defined())
+    detail::dispatch_index(g.idx.dtype(), op, [&](auto itag) {
+      find_bad_indices(g.idx.data<decltype(itag)>(), g.idx.numel(), x_rows, index_error_slot(dev), stream_of(x));
+    });
   if (x.dtype() == DType::f32 && d % 4 == 0 && d > 0 && aligned(x.raw_data()) && aligned(out.raw_data()) &&
       epilogue_aligned) {
     const int64_t d4 = d / 4;
@@ -215,7 +220,6 @@ void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const 
     while (group < d4 && group < kWarp) group *= 2;
     detail::dispatch_index(g.idx.dtype(), op, [&](auto itag) {
       using I = decltype(itag);
-      if (total.defined()) find_bad_indices(g.idx.data<I>(), g.idx.numel(), x_rows, index_error_slot(dev), stream_of(x));
       gather_sum_vec4_kernel<I><<<grid_for(segments * group), kThreads, 0, stream_of(x)>>>(
           g.ptr.data<int64_t>(), g.idx.data<I>(), g.weights.defined() ? g.weights.data<float>() : nullptr,
           static_cast<const float4*>(x.raw_data()), static_cast<float4*>(out.raw_data()), segments, d4, group,
@@ -254,7 +258,6 @@ void segment_gather_sum(const char* op, const detail::SegmentedGather& g, const 
     using T = detail::compute_t<S>;
     detail::dispatch_index(g.idx.dtype(), op, [&](auto itag) {
       using I = decltype(itag);
-      if (total.defined()) find_bad_indices(g.idx.data<I>(), g.idx.numel(), x_rows, index_error_slot(dev), stream_of(x));
       gather_sum_kernel<S, I><<<grid_for(segments * kWarp), kThreads, 0, stream_of(x)>>>(
           g.ptr.data<int64_t>(), g.idx.data<I>(), g.weights.defined() ? g.weights.data<T>() : nullptr,
           x.data<S>(), out.data<T>(), segments, d, x_rows, mean, addend.defined() ? addend.data<T>() : nullptr,

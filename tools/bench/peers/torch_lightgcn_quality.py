@@ -31,8 +31,9 @@ K = 20
 
 def user_item_csr(users, items, n_users):
     """Each user's distinct items, sorted: (offsets [n_users + 1], items)."""
-    keys = torch.unique(users * (int(items.max()) + 1) + items)
-    u, i = keys // (int(items.max()) + 1), keys % (int(items.max()) + 1)
+    width = int(items.max()) + 1
+    keys = torch.unique(users * width + items)
+    u, i = keys // width, keys % width
     offsets = torch.zeros(n_users + 1, dtype=torch.long)
     offsets[1:] = torch.cumsum(torch.bincount(u, minlength=n_users), 0)
     return offsets, i

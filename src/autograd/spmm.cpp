@@ -65,9 +65,7 @@ Var propagate_mean_rows(const SparseOperator& a, const Var& x, int64_t layers, c
   AISLE_CHECK(layers >= 0, "propagate_mean_rows: layers must be >= 0, got ", layers);
   AISLE_CHECK(a.rows() == a.cols(), "propagate_mean_rows: the operator must be square, got ", a.matrix().describe());
   AISLE_CHECK(x.defined(), "propagate_mean_rows: x is undefined");
-  // Building the two sub-matrices every step would cost the GPU a host round trip of A, more
-  // than the full passes they save there.
-  if (layers == 0 || a.device().is_cuda()) return embedding(propagate_mean(a, x, layers), rows);
+  if (layers == 0) return embedding(x, rows);
   const ops::Csr picked = ops::csr_select_rows(a.matrix(), rows);       // [T, n]
   const ops::Csr picked_t = ops::csr_transpose(picked).t;               // [n, T]
   const double scale = 1.0 / static_cast<double>(layers + 1);

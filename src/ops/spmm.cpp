@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "aisle/ops/scatter.hpp"
+#include "cuda/csr_structure.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
@@ -85,6 +87,39 @@ void check_dense(const char* op, const char* name, const Tensor& t, int64_t rows
               rows_name, " = ", rows, ", d] for ", a.describe());
   detail::check_same_dtype(op, "a.values", a.values, name, t);
   detail::check_same_device(op, "a.values", a.values, name, t);
+}
+
+// csr_transpose's structure on the host (t.values left to the caller).
+CsrTranspose transpose_on_host(const char* op, const Csr& a) {
+  const std::vector<int64_t> rp = host_i64(a.row_ptr), col = host_i64(a.col_idx);
+  check_structure(op, rp, col, a.rows, a.cols);
+  // Counting sort of the entries by column; walking rows in order leaves each transposed row
+  // sorted by its column (the original row).
+  std::vector<int64_t> t_ptr(static_cast<size_t>(a.cols) + 1, 0);
+  for (int64_t c : col) ++t_ptr[static_cast<size_t>(c) + 1];
+  for (int64_t c = 0; c < a.cols; ++c) t_ptr[static_cast<size_t>(c + 1)] += t_ptr[static_cast<size_t>(c)];
+  std::vector<int64_t> next(t_ptr.begin(), t_ptr.end() - 1), t_col(col.size()), source(col.size());
+  for (int64_t r = 0; r < a.rows; ++r)
+    for (int64_t j = rp[static_cast<size_t>(r)]; j < rp[static_cast<size_t>(r + 1)]; ++j) {
+      const size_t k = static_cast<size_t>(next[static_cast<size_t>(col[static_cast<size_t>(j)])]++);
+      t_col[k] = r;
+      source[k] = j;
+    }
+  const bool narrow = a.col_idx.dtype() == DType::i32 && a.rows <= std::numeric_limits<int32_t>::max();
+  CsrTranspose out;
+  out.source_position = Tensor::from_vector(source);
+  out.t.row_ptr = Tensor::from_vector(t_ptr);
+  out.t.col_idx = Tensor::from_vector(t_col).to(narrow ? DType::i32 : DType::i64);
+  out.t.rows = a.cols;
+  out.t.cols = a.rows;
+  return out;
+}
+
+// The first id of rows[0, n) outside [0, bound) throws, naming its position.
+void check_row_ids(const char* op, const int64_t* rows, int64_t n, int64_t bound) {
+  for (int64_t i = 0; i < n; ++i)
+    AISLE_CHECK(rows[i] >= 0 && rows[i] < bound, op, ": row id ", rows[i], " at position ", i,
+                " is out of range [0, ", bound, ")");
 }
 
 }  // namespace
@@ -166,29 +201,19 @@ Csr csr_from_coo(const Tensor& row, const Tensor& col, const Tensor& values, int
 CsrTranspose csr_transpose(const Csr& a) {
   const char* op = "csr_transpose";
   check_csr(op, a);
-  const std::vector<int64_t> rp = host_i64(a.row_ptr), col = host_i64(a.col_idx);
-  check_structure(op, rp, col, a.rows, a.cols);
-  // Counting sort of the entries by column; walking rows in order leaves each transposed row
-  // sorted by its column (the original row).
-  std::vector<int64_t> t_ptr(static_cast<size_t>(a.cols) + 1, 0);
-  for (int64_t c : col) ++t_ptr[static_cast<size_t>(c) + 1];
-  for (int64_t c = 0; c < a.cols; ++c) t_ptr[static_cast<size_t>(c + 1)] += t_ptr[static_cast<size_t>(c)];
-  std::vector<int64_t> next(t_ptr.begin(), t_ptr.end() - 1), t_col(col.size()), source(col.size());
-  for (int64_t r = 0; r < a.rows; ++r)
-    for (int64_t j = rp[static_cast<size_t>(r)]; j < rp[static_cast<size_t>(r + 1)]; ++j) {
-      const size_t k = static_cast<size_t>(next[static_cast<size_t>(col[static_cast<size_t>(j)])]++);
-      t_col[k] = r;
-      source[k] = j;
-    }
-  const Device dev = a.device();
-  const bool narrow = a.col_idx.dtype() == DType::i32 && a.rows <= std::numeric_limits<int32_t>::max();
   CsrTranspose out;
-  out.source_position = device_i64(source, dev);
-  out.t.row_ptr = device_i64(t_ptr, dev);
-  out.t.col_idx = Tensor::from_vector(t_col).to(narrow ? DType::i32 : DType::i64).to(dev);
+  if (a.device().is_cuda()) {
+    AISLE_CUDA_ONLY(op, {
+      if (!cuda::csr_structure_ok(a)) {
+        check_structure(op, host_i64(a.row_ptr), host_i64(a.col_idx), a.rows, a.cols);  // names the entry
+        AISLE_FAIL(op, ": the device found a structural error in ", a.describe(), " that the host check did not");
+      }
+      out = cuda::csr_transpose(a);
+    });
+  } else {
+    out = transpose_on_host(op, a);
+  }
   out.t.values = gather_rows(a.values, out.source_position);
-  out.t.rows = a.cols;
-  out.t.cols = a.rows;
   return out;
 }
 
@@ -197,25 +222,31 @@ Csr csr_select_rows(const Csr& a, const Tensor& rows) {
   check_csr(op, a);
   AISLE_CHECK(rows.defined() && rows.dtype() == DType::i64 && rows.dim() == 1, op,
               ": rows must be 1-D i64, got ", rows.defined() ? rows.describe() : "an undefined tensor");
-  const Device dev = a.device();
-  const Tensor ptr = a.row_ptr.to(Device::cpu()), col = a.col_idx.to(Device::cpu()), val = a.values.to(Device::cpu());
+  if (a.device().is_cuda()) {
+    const Tensor picked = rows.to(a.device());
+    std::optional<Csr> out;
+    AISLE_CUDA_ONLY(op, out = cuda::csr_select_rows(a, picked));
+    if (!out) {
+      const Tensor host = picked.to(Device::cpu());
+      check_row_ids(op, host.data<int64_t>(), host.numel(), a.rows);  // names the first bad id
+      AISLE_FAIL(op, ": the device found a row id out of range [0, ", a.rows, ") that the host check did not");
+    }
+    return *out;
+  }
   const Tensor picked = rows.to(Device::cpu());
   const int64_t n = picked.numel();
-  const int64_t* rp = ptr.data<int64_t>();
+  const int64_t* rp = a.row_ptr.data<int64_t>();
   const int64_t* pr = picked.data<int64_t>();
+  check_row_ids(op, pr, n, a.rows);
   std::vector<int64_t> out_ptr(static_cast<size_t>(n) + 1, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t r = pr[i];
-    AISLE_CHECK(r >= 0 && r < a.rows, op, ": row id ", r, " at position ", i, " is out of range [0, ", a.rows, ")");
-    out_ptr[static_cast<size_t>(i + 1)] = out_ptr[static_cast<size_t>(i)] + rp[r + 1] - rp[r];
-  }
+  for (int64_t i = 0; i < n; ++i) out_ptr[static_cast<size_t>(i + 1)] = out_ptr[static_cast<size_t>(i)] + rp[pr[i] + 1] - rp[pr[i]];
   const int64_t nnz = out_ptr.back();
-  Csr out{Tensor::from_vector(out_ptr), Tensor::empty({nnz}, col.dtype()), Tensor::empty({nnz}, val.dtype()), n,
-          a.cols};
+  Csr out{Tensor::from_vector(out_ptr), Tensor::empty({nnz}, a.col_idx.dtype()), Tensor::empty({nnz}, a.values.dtype()),
+          n, a.cols};
   // Byte copies of each row's run of column ids and values, whatever their dtypes.
-  const size_t col_size = dtype_size(col.dtype()), val_size = dtype_size(val.dtype());
-  const char* src_col = static_cast<const char*>(col.raw_data());
-  const char* src_val = static_cast<const char*>(val.raw_data());
+  const size_t col_size = dtype_size(a.col_idx.dtype()), val_size = dtype_size(a.values.dtype());
+  const char* src_col = static_cast<const char*>(a.col_idx.raw_data());
+  const char* src_val = static_cast<const char*>(a.values.raw_data());
   char* dst_col = static_cast<char*>(out.col_idx.raw_data());
   char* dst_val = static_cast<char*>(out.values.raw_data());
   cpu::parallel_for(n, 256, [&](int64_t i0, int64_t i1) {
@@ -226,7 +257,6 @@ Csr csr_select_rows(const Csr& a, const Tensor& rows) {
       std::memcpy(dst_val + to * val_size, src_val + from * val_size, static_cast<size_t>(count) * val_size);
     }
   });
-  if (dev.is_cuda()) out = Csr{out.row_ptr.to(dev), out.col_idx.to(dev), out.values.to(dev), out.rows, out.cols};
   return out;
 }
 

@@ -10,7 +10,7 @@ namespace aisle {
 class SparseOperator {
  public:
   // `a` should come from ops::make_csr / ops::csr_from_coo; the transpose is validated and built
-  // on the host, then kept on a's device.
+  // on a's device.
   explicit SparseOperator(ops::Csr a);
 
   const ops::Csr& matrix() const { return a_; }
@@ -46,7 +46,7 @@ Var propagate_mean(const SparseOperator& a, const Var& x, int64_t layers);
 // transpose of those rows, applied to the gradient): two of the 2 * layers passes over all of A
 // shrink to passes over the batch's neighbourhood, and the running total is kept for the T rows
 // only. With ascending rows (ops::unique's values) value and gradient equal propagate_mean's
-// gathered rows bit for bit; on CUDA it is that gather (the sub-matrices are built on the host).
+// gathered rows bit for bit, on either device (the sub-matrices are built where A lives).
 Var propagate_mean_rows(const SparseOperator& a, const Var& x, int64_t layers, const Tensor& rows);
 
 }  // namespace aisle

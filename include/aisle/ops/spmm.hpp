@@ -43,6 +43,8 @@ Csr csr_from_coo(const Tensor& row, const Tensor& col, const Tensor& values, int
 // The transpose: t is the CSR of the [cols, rows] matrix (columns sorted within each row), and
 // source_position[k] (i64, on the matrix's device) is the position in `a` of t's entry k, so
 // t.values == a.values[source_position], and re-gathering refreshes t when a's values change.
+// Validated and built on a's device (a CUDA matrix never makes a host round trip unless its
+// structure is broken, when host copies name the first bad entry as on the CPU).
 struct CsrTranspose {
   Csr t;
   Tensor source_position;
@@ -51,7 +53,7 @@ CsrTranspose csr_transpose(const Csr& a);
 
 // The [rows.numel(), a.cols] matrix of a's rows `rows` (i64, any order, repeats allowed): row i is
 // row rows[i] of a, its entries in a's order, so products with it sum exactly as products with a
-// do on those rows. Built on the host (a CUDA matrix makes a round trip); ids out of range throw.
+// do on those rows. Built on a's device; ids out of range throw, naming the first.
 Csr csr_select_rows(const Csr& a, const Tensor& rows);
 
 // y = A x: x [cols, d] -> [rows, d] (same dtype as the values). Rows with no entries give zeros.

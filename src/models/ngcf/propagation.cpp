@@ -86,9 +86,7 @@ Var propagate(const SparseOperator& graph, const Params& params, const std::vect
 Var propagate_rows(const SparseOperator& graph, const Params& params, const Tensor& rows,
                    const std::vector<Tensor>& masks, const Tensor& edge_values) {
   check_masks(params, masks);
-  // On CUDA the full last layer costs less than building its rows' adjacency on the host.
-  if (params.layers.empty() || graph.device().is_cuda())
-    return embedding(propagate(graph, params, masks, edge_values), rows);
+  if (params.layers.empty()) return embedding(params.ego, rows);
   const Var values = edge_values.defined() ? Var(edge_values) : Var();
   std::vector<Var> parts{embedding(params.ego, rows)};
   Var e = params.ego;

@@ -45,7 +45,7 @@ Var propagate(const SparseOperator& graph, const Params& params, const std::vect
               const Tensor& edge_values = Tensor());
 
 // Rows `rows` (i64 [T]) of propagate(): the same layers, except that the last one is computed for
-// those rows alone (a step scores only its batch's rows). On CUDA, propagate()'s rows.
+// those rows alone (a step scores only its batch's rows), on either device.
 Var propagate_rows(const SparseOperator& graph, const Params& params, const Tensor& rows,
                    const std::vector<Tensor>& masks = {}, const Tensor& edge_values = Tensor());
 

@@ -1,0 +1,198 @@
+// CSR structure ops on CUDA: validate, select rows, transpose. CPU twins and reference:
+// src/ops/spmm.cpp. Integer work only (lengths, prefix sums, a stable sort, binary searches), so the
+// two backends build the same arrays exactly.
+#include <algorithm>
+#include <bit>
+#include <climits>
+#include <cub/device/device_radix_sort.cuh>
+#include <cub/device/device_scan.cuh>
+
+#include "cuda/common.cuh"
+#include "cuda/csr_structure.hpp"
+#include "cuda/segment_search.cuh"
+#include "src/core/dispatch.hpp"
+
+namespace aisle::cuda {
+
+namespace {
+
+// Sets *bad when row_ptr does not run from 0 to nnz without decreasing, or a column id lies outside
+// [0, cols). Every writer stores 1, so their races are benign.
+template <class C>
+__global__ void structure_kernel(const int64_t* row_ptr, const C* col, int64_t rows, int64_t cols, int64_t nnz,
+                                 int64_t* bad) {
+  AISLE_GRID_STRIDE(r, rows + 1) {
+    const int64_t p = row_ptr[r];
+    if ((r == 0 && p != 0) || (r == rows && p != nnz) || (r < rows && p > row_ptr[r + 1])) *bad = 1;
+  }
+  AISLE_GRID_STRIDE(j, nnz) {
+    const int64_t c = static_cast<int64_t>(col[j]);
+    if (c < 0 || c >= cols) *bad = 1;
+  }
+}
+
+// lengths[i] = the length of row rows[i]; a row id out of range sets *bad and counts 0, so the scan
+// and the copy that follow never read outside row_ptr.
+__global__ void row_lengths_kernel(const int64_t* row_ptr, int64_t bound, const int64_t* rows, int64_t n,
+                                   int64_t* lengths, int64_t* bad) {
+  AISLE_GRID_STRIDE(i, n) {
+    const int64_t r = rows[i];
+    const bool ok = r >= 0 && r < bound;
+    if (!ok) *bad = 1;
+    lengths[i] = ok ? row_ptr[r + 1] - row_ptr[r] : 0;
+  }
+}
+
+__global__ void copy_last_kernel(const int64_t* from, int64_t* to) { *to = *from; }
+
+// One warp per selected row copies its run of column ids and values (coalesced on both sides).
+template <class C, class V>
+__global__ void copy_rows_kernel(const int64_t* row_ptr, const C* col, const V* val, const int64_t* rows, int64_t n,
+                                 const int64_t* out_ptr, C* out_col, V* out_val) {
+  const int lane = static_cast<int>(threadIdx.x % kWarp);
+  AISLE_WARP_STRIDE(i, n) {
+    const int64_t from = row_ptr[rows[i]], count = row_ptr[rows[i] + 1] - from, to = out_ptr[i];
+    for (int64_t k = lane; k < count; k += kWarp) {
+      out_col[to + k] = col[from + k];
+      out_val[to + k] = val[from + k];
+    }
+  }
+}
+
+__global__ void iota_kernel(int64_t* out, int64_t n) {
+  AISLE_GRID_STRIDE(i, n) out[i] = i;
+}
+
+// t_ptr[c] = the number of entries whose column is below c: a lower bound among the sorted columns.
+template <class C>
+__global__ void column_starts_kernel(const C* sorted_cols, int64_t nnz, int64_t cols, int64_t* t_ptr) {
+  AISLE_GRID_STRIDE(c, cols + 1) {
+    int64_t lo = 0, hi = nnz;
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (static_cast<int64_t>(sorted_cols[mid]) < c) lo = mid + 1;
+      else hi = mid;
+    }
+    t_ptr[c] = lo;
+  }
+}
+
+// The transpose's entry k is a's entry source[k], so its column is the row of a that holds it.
+template <class T>
+__global__ void source_rows_kernel(const int64_t* row_ptr, int64_t rows, const int64_t* source, int64_t nnz, T* t_col) {
+  AISLE_GRID_STRIDE(k, nnz) t_col[k] = static_cast<T>(segment_of(row_ptr, rows, source[k]));
+}
+
+int64_t read_scalar(const Tensor& t, int64_t i) { return t.rows(i, i + 1).to(Device::cpu()).data<int64_t>()[0]; }
+
+}  // namespace
+
+bool csr_structure_ok(const ops::Csr& a) {
+  const Device dev = a.device();
+  const int64_t nnz = a.col_idx.numel();
+  Tensor bad = Tensor::zeros({1}, DType::i64, dev);
+  detail::dispatch_index(a.col_idx.dtype(), "csr_structure", [&](auto ctag) {
+    using C = decltype(ctag);
+    structure_kernel<C><<<grid_for(std::max(a.rows + 1, nnz)), kThreads, 0, stream_of(a.values)>>>(
+        a.row_ptr.data<int64_t>(), a.col_idx.data<C>(), a.rows, a.cols, nnz, bad.data<int64_t>());
+  });
+  check_launch("csr_structure");
+  return read_scalar(bad, 0) == 0;
+}
+
+std::optional<ops::Csr> csr_select_rows(const ops::Csr& a, const Tensor& rows) {
+  const char* op = "csr_select_rows";
+  const Device dev = a.device();
+  const int64_t n = rows.numel();
+  // cub::DeviceScan counts its items in an int.
+  AISLE_CHECK(n <= INT_MAX, op, ": ", n, " rows exceed the CUDA limit of ", INT_MAX, " per call");
+  cudaStream_t s = stream_of(a.values);
+  // status = {a bad row id was seen, the selection's nnz}: one read for both.
+  Tensor status = Tensor::zeros({2}, DType::i64, dev);
+  Tensor out_ptr = Tensor::zeros({n + 1}, DType::i64, dev);
+  if (n > 0) {
+    Tensor lengths = Tensor::empty({n}, DType::i64, dev);
+    row_lengths_kernel<<<grid_for(n), kThreads, 0, s>>>(a.row_ptr.data<int64_t>(), a.rows, rows.data<int64_t>(), n,
+                                                       lengths.data<int64_t>(), status.data<int64_t>());
+    check_launch(op);
+    size_t scan_bytes = 0;
+    AISLE_CUDA_CHECK(cub::DeviceScan::InclusiveSum(nullptr, scan_bytes, lengths.data<int64_t>(),
+                                                   out_ptr.data<int64_t>() + 1, static_cast<int>(n), s));
+    Tensor temp = Tensor::empty({static_cast<int64_t>(std::max<size_t>(scan_bytes, 1))}, DType::u8, dev);
+    AISLE_CUDA_CHECK(cub::DeviceScan::InclusiveSum(temp.raw_data(), scan_bytes, lengths.data<int64_t>(),
+                                                   out_ptr.data<int64_t>() + 1, static_cast<int>(n), s));
+    copy_last_kernel<<<1, 1, 0, s>>>(out_ptr.data<int64_t>() + n, status.data<int64_t>() + 1);
+    check_launch(op);
+  }
+  const std::vector<int64_t> st = status.to(Device::cpu()).to_vector<int64_t>();
+  if (st[0] != 0) return std::nullopt;
+  const int64_t nnz = st[1];
+  ops::Csr out{out_ptr, Tensor::empty({nnz}, a.col_idx.dtype(), dev), Tensor::empty({nnz}, a.values.dtype(), dev), n,
+               a.cols};
+  if (nnz == 0) return out;
+  detail::dispatch_index(a.col_idx.dtype(), op, [&](auto ctag) {
+    using C = decltype(ctag);
+    detail::dispatch_float(a.values.dtype(), op, [&](auto vtag) {
+      using V = decltype(vtag);
+      copy_rows_kernel<C, V><<<grid_for(n * kWarp), kThreads, 0, s>>>(
+          a.row_ptr.data<int64_t>(), a.col_idx.data<C>(), a.values.data<V>(), rows.data<int64_t>(), n,
+          out.row_ptr.data<int64_t>(), out.col_idx.data<C>(), out.values.data<V>());
+    });
+  });
+  check_launch(op);
+  return out;
+}
+
+ops::CsrTranspose csr_transpose(const ops::Csr& a) {
+  const char* op = "csr_transpose";
+  const Device dev = a.device();
+  const int64_t nnz = a.col_idx.numel();
+  // cub::DeviceRadixSort counts its items in an int.
+  AISLE_CHECK(nnz <= INT_MAX, op, ": ", nnz, " entries exceed the CUDA limit of ", INT_MAX, " per call");
+  cudaStream_t s = stream_of(a.values);
+  const bool narrow = a.col_idx.dtype() == DType::i32 && a.rows <= INT32_MAX;
+  ops::CsrTranspose out;
+  out.t.rows = a.cols;
+  out.t.cols = a.rows;
+  out.t.row_ptr = Tensor::empty({a.cols + 1}, DType::i64, dev);
+  out.t.col_idx = Tensor::empty({nnz}, narrow ? DType::i32 : DType::i64, dev);
+  out.source_position = Tensor::empty({nnz}, DType::i64, dev);
+  detail::dispatch_index(a.col_idx.dtype(), op, [&](auto ctag) {
+    using C = decltype(ctag);
+    // A stable sort of the entries by column: within a column they keep a's order, which is row
+    // order, so each transposed row comes out sorted as the CPU's counting sort leaves it. Valid
+    // column ids lie in [0, cols), so their low bit_width(cols - 1) bits order them.
+    Tensor sorted_cols = Tensor::empty({nnz}, a.col_idx.dtype(), dev);
+    if (nnz > 0) {
+      Tensor positions = Tensor::empty({nnz}, DType::i64, dev);
+      iota_kernel<<<grid_for(nnz), kThreads, 0, s>>>(positions.data<int64_t>(), nnz);
+      check_launch(op);
+      const int end_bit =
+          std::max(1, static_cast<int>(std::bit_width(static_cast<uint64_t>(std::max<int64_t>(a.cols - 1, 0)))));
+      size_t sort_bytes = 0;
+      AISLE_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, sort_bytes, a.col_idx.data<C>(), sorted_cols.data<C>(),
+                                                       positions.data<int64_t>(), out.source_position.data<int64_t>(),
+                                                       static_cast<int>(nnz), 0, end_bit, s));
+      Tensor temp = Tensor::empty({static_cast<int64_t>(std::max<size_t>(sort_bytes, 1))}, DType::u8, dev);
+      AISLE_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.raw_data(), sort_bytes, a.col_idx.data<C>(),
+                                                       sorted_cols.data<C>(), positions.data<int64_t>(),
+                                                       out.source_position.data<int64_t>(), static_cast<int>(nnz), 0,
+                                                       end_bit, s));
+    }
+    column_starts_kernel<C><<<grid_for(a.cols + 1), kThreads, 0, s>>>(sorted_cols.data<C>(), nnz, a.cols,
+                                                                      out.t.row_ptr.data<int64_t>());
+    check_launch(op);
+  });
+  if (nnz > 0) {
+    detail::dispatch_index(out.t.col_idx.dtype(), op, [&](auto ttag) {
+      using T = decltype(ttag);
+      source_rows_kernel<T><<<grid_for(nnz), kThreads, 0, s>>>(a.row_ptr.data<int64_t>(), a.rows,
+                                                               out.source_position.data<int64_t>(), nnz,
+                                                               out.t.col_idx.data<T>());
+    });
+    check_launch(op);
+  }
+  return out;
+}
+
+}  // namespace aisle::cuda

@@ -3,7 +3,7 @@
 // two backends build the same arrays exactly.
 #include <algorithm>
 #include <bit>
-#include <climits>
+#include <cstdint>
 #include <cub/device/device_radix_sort.cuh>
 #include <cub/device/device_scan.cuh>
 
@@ -59,10 +59,6 @@ __global__ void copy_rows_kernel(const int64_t* row_ptr, const C* col, const V* 
   }
 }
 
-__global__ void iota_kernel(int64_t* out, int64_t n) {
-  AISLE_GRID_STRIDE(i, n) out[i] = i;
-}
-
 // t_ptr[c] = the number of entries whose column is below c: a lower bound among the sorted columns.
 template <class C>
 __global__ void column_starts_kernel(const C* sorted_cols, int64_t nnz, int64_t cols, int64_t* t_ptr) {
@@ -104,23 +100,24 @@ std::optional<ops::Csr> csr_select_rows(const ops::Csr& a, const Tensor& rows) {
   const char* op = "csr_select_rows";
   const Device dev = a.device();
   const int64_t n = rows.numel();
-  // cub::DeviceScan counts its items in an int.
-  AISLE_CHECK(n <= INT_MAX, op, ": ", n, " rows exceed the CUDA limit of ", INT_MAX, " per call");
+  if (n == 0) return ops::Csr{Tensor::zeros({1}, DType::i64, dev), Tensor::empty({0}, a.col_idx.dtype(), dev),
+                              Tensor::empty({0}, a.values.dtype(), dev), 0, a.cols};
   cudaStream_t s = stream_of(a.values);
   // status = {a bad row id was seen, the selection's nnz}: one read for both.
   Tensor status = Tensor::zeros({2}, DType::i64, dev);
   Tensor out_ptr = Tensor::zeros({n + 1}, DType::i64, dev);
-  if (n > 0) {
+  {
     Tensor lengths = Tensor::empty({n}, DType::i64, dev);
     row_lengths_kernel<<<grid_for(n), kThreads, 0, s>>>(a.row_ptr.data<int64_t>(), a.rows, rows.data<int64_t>(), n,
                                                        lengths.data<int64_t>(), status.data<int64_t>());
     check_launch(op);
+    // 64-bit item counts: CCCL 3's scan takes any integer type.
     size_t scan_bytes = 0;
     AISLE_CUDA_CHECK(cub::DeviceScan::InclusiveSum(nullptr, scan_bytes, lengths.data<int64_t>(),
-                                                   out_ptr.data<int64_t>() + 1, static_cast<int>(n), s));
+                                                   out_ptr.data<int64_t>() + 1, n, s));
     Tensor temp = Tensor::empty({static_cast<int64_t>(std::max<size_t>(scan_bytes, 1))}, DType::u8, dev);
     AISLE_CUDA_CHECK(cub::DeviceScan::InclusiveSum(temp.raw_data(), scan_bytes, lengths.data<int64_t>(),
-                                                   out_ptr.data<int64_t>() + 1, static_cast<int>(n), s));
+                                                   out_ptr.data<int64_t>() + 1, n, s));
     copy_last_kernel<<<1, 1, 0, s>>>(out_ptr.data<int64_t>() + n, status.data<int64_t>() + 1);
     check_launch(op);
   }
@@ -147,8 +144,6 @@ ops::CsrTranspose csr_transpose(const ops::Csr& a) {
   const char* op = "csr_transpose";
   const Device dev = a.device();
   const int64_t nnz = a.col_idx.numel();
-  // cub::DeviceRadixSort counts its items in an int.
-  AISLE_CHECK(nnz <= INT_MAX, op, ": ", nnz, " entries exceed the CUDA limit of ", INT_MAX, " per call");
   cudaStream_t s = stream_of(a.values);
   const bool narrow = a.col_idx.dtype() == DType::i32 && a.rows <= INT32_MAX;
   ops::CsrTranspose out;
@@ -161,23 +156,23 @@ ops::CsrTranspose csr_transpose(const ops::Csr& a) {
     using C = decltype(ctag);
     // A stable sort of the entries by column: within a column they keep a's order, which is row
     // order, so each transposed row comes out sorted as the CPU's counting sort leaves it. Valid
-    // column ids lie in [0, cols), so their low bit_width(cols - 1) bits order them.
+    // column ids lie in [0, cols), so their low bit_width(cols - 1) bits order them; capped below
+    // the key's sign bit (CUB does not clamp end_bit to the key width, and valid ids never set it).
     Tensor sorted_cols = Tensor::empty({nnz}, a.col_idx.dtype(), dev);
     if (nnz > 0) {
-      Tensor positions = Tensor::empty({nnz}, DType::i64, dev);
-      iota_kernel<<<grid_for(nnz), kThreads, 0, s>>>(positions.data<int64_t>(), nnz);
-      check_launch(op);
-      const int end_bit =
-          std::max(1, static_cast<int>(std::bit_width(static_cast<uint64_t>(std::max<int64_t>(a.cols - 1, 0)))));
+      const Tensor positions = Tensor::arange(nnz, DType::i64, dev);
+      const int key_bits = static_cast<int>(sizeof(C) * 8) - 1;
+      const int end_bit = std::clamp(
+          static_cast<int>(std::bit_width(static_cast<uint64_t>(std::max<int64_t>(a.cols - 1, 0)))), 1, key_bits);
+      // 64-bit item counts: CCCL 3's radix sort takes any integer type.
       size_t sort_bytes = 0;
       AISLE_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, sort_bytes, a.col_idx.data<C>(), sorted_cols.data<C>(),
                                                        positions.data<int64_t>(), out.source_position.data<int64_t>(),
-                                                       static_cast<int>(nnz), 0, end_bit, s));
+                                                       nnz, 0, end_bit, s));
       Tensor temp = Tensor::empty({static_cast<int64_t>(std::max<size_t>(sort_bytes, 1))}, DType::u8, dev);
       AISLE_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.raw_data(), sort_bytes, a.col_idx.data<C>(),
                                                        sorted_cols.data<C>(), positions.data<int64_t>(),
-                                                       out.source_position.data<int64_t>(), static_cast<int>(nnz), 0,
-                                                       end_bit, s));
+                                                       out.source_position.data<int64_t>(), nnz, 0, end_bit, s));
     }
     column_starts_kernel<C><<<grid_for(a.cols + 1), kThreads, 0, s>>>(sorted_cols.data<C>(), nnz, a.cols,
                                                                       out.t.row_ptr.data<int64_t>());

@@ -596,6 +596,8 @@ TEST(SpmmCuda, TransposeAndSelectRowsBuildTheCpuArraysOnTheDevice) {
       {"hub 400", square_graph_with_hub(400, 5000, gen)},
       {"no entries", ops::make_csr(Tensor::zeros({4}, DType::i64), Tensor::zeros({0}, DType::i32), Tensor::zeros({0}), 3, 300)},
       {"no columns", ops::make_csr(Tensor::zeros({3}, DType::i64), Tensor::zeros({0}, DType::i64), Tensor::zeros({0}), 2, 0)},
+      {"no rows", ops::make_csr(Tensor::zeros({1}, DType::i64), Tensor::zeros({0}, DType::i32), Tensor::zeros({0}), 0, 7)},
+      {"one column", random_graph(50, 1, 80, gen, DType::f32)},
   };
   for (const auto& [what, a] : graphs) {
     const ops::Csr a_gpu = on(a, g);
@@ -651,6 +653,11 @@ TEST(SpmmCuda, StructureErrorsNameTheEntryAsOnTheCpu) {
     EXPECT_MESSAGE_HAS(cpu, "csr_select_rows: row id ");
     EXPECT_EQ(testing::error_message([&] { ops::csr_select_rows(on(a, g), Tensor::from_vector(rows).to(g)); }), cpu);
   }
+  const ops::Csr no_rows{Tensor::from_vector<int64_t>({0}), Tensor::zeros({0}, DType::i64), Tensor::zeros({0}, DType::f64), 0, 5};
+  const std::string cpu_no_rows = testing::error_message([&] { ops::csr_select_rows(no_rows, Tensor::from_vector<int64_t>({0})); });
+  EXPECT_MESSAGE_HAS(cpu_no_rows, "csr_select_rows: row id 0 at position 0 is out of range [0, 0)");
+  EXPECT_EQ(testing::error_message([&] { ops::csr_select_rows(on(no_rows, g), Tensor::from_vector<int64_t>({0}).to(g)); }),
+            cpu_no_rows);
   // Nothing sticks: the next valid call succeeds.
   EXPECT_EQ(ops::csr_select_rows(on(a, g), Tensor::from_vector<int64_t>({1, 0}).to(g)).nnz(), 3);
   EXPECT_EQ(ops::csr_transpose(on(a, g)).t.nnz(), 3);

@@ -344,7 +344,7 @@ PY
         stage tests 480 "$me" run --no-sanitizer
         stage sanitizer 600 env GPU_CHECK_SANITIZER_TIMEOUT=90 GPU_CHECK_TESTS="sort_test scatter_test \
 negative_sampler_test neighbor_sampler_test segment_reduce_test embedding_update_test half_table_test \
-layer_norm_test embedding_test mask_items_test" "$me" run
+layer_norm_test embedding_test mask_items_test spmm_test" "$me" run
         echo "== $(date -u +%H:%M:%S) waiting for the quality run (up to 20 min)"
         "$me" quality wait "$dir/quality-run" 1200 >"$dir/quality.out" 2>&1
         stage bench 600 env GPU_CHECK_TESTS=none "$me" run --bench --train

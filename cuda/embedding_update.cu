@@ -57,6 +57,23 @@ __device__ inline T run_gradient(const BagRuns<T>& a, int64_t r, int64_t c) {
   return acc;
 }
 
+// A lane's columns c = lane + k * 32 (k < kPerLane, c < dim) of run r's gradient, added into g
+// (zeros) while walking the run once: the same sums in the same order as run_gradient per column,
+// but a hot id's long run is read once instead of once per column the lane owns.
+template <class T>
+__device__ inline void run_gradient_row(const BagRuns<T>& a, int64_t r, int lane, T (&g)[kPerLane]) {
+  for (int64_t j = a.run_offsets[r]; j < a.run_offsets[r + 1]; ++j) {
+    const int64_t p = a.sorted_pos[j], b = a.bag_of[p];
+    const T scale = detail::bag_grad_scale(a.mean, a.weights, p, a.offsets[b + 1] - a.offsets[b]);
+    const T* dy = a.dy + b * a.dim;
+#pragma unroll
+    for (int k = 0; k < kPerLane; ++k) {
+      const int64_t c = lane + k * kWarp;
+      if (c < a.dim) g[k] = g[k] + detail::mul_rn(dy[c], scale);
+    }
+  }
+}
+
 // Element e of a table stored as S, rounded back from its updated value v.
 template <class S>
 __device__ inline S store(detail::compute_t<S> v, bool stochastic, detail::RoundingWords& words, int64_t e) {
@@ -78,11 +95,11 @@ __global__ void rowwise_adagrad_kernel(BagRuns<T> a, S* table, T* acc, detail::R
     T g[kPerLane] = {}, p[kPerLane] = {};
     double sum_squares = 0.0;
     if (in_registers) {
+      run_gradient_row(a, r, lane, g);
 #pragma unroll
       for (int k = 0; k < kPerLane; ++k) {
         const int64_t c = lane + k * kWarp;
         if (c < a.dim) {
-          g[k] = run_gradient(a, r, c);
           p[k] = detail::widen(row[c]);
           const double d = detail::rowwise_decayed_grad(p[k], g[k], coeffs);
           sum_squares += detail::mul_rn(d, d);
@@ -115,7 +132,8 @@ __global__ void rowwise_adagrad_kernel(BagRuns<T> a, S* table, T* acc, detail::R
   }
 }
 
-// One warp per run; each element's update needs only its own gradient, so any width works.
+// One warp per run; each element's update needs only its own gradient, so any width works (rows up
+// to kRegisterRowWidth gather their gradient in one walk of the run).
 template <class S, class T = detail::compute_t<S>>
 __global__ void sparse_adam_kernel(BagRuns<T> a, S* table, T* m, T* v, detail::SparseAdamCoeffs<T> coeffs,
                                    HalfRounding rounding) {
@@ -124,10 +142,19 @@ __global__ void sparse_adam_kernel(BagRuns<T> a, S* table, T* m, T* v, detail::S
   detail::RoundingWords words(rounding);
   AISLE_WARP_STRIDE(r, runs) {
     const int64_t base = a.run_keys[r] * a.dim;
-    for (int64_t c = lane; c < a.dim; c += kWarp) {
+    const auto apply = [&](int64_t c, T grad) {
       T value = detail::widen(table[base + c]);
-      detail::sparse_adam_apply(value, run_gradient(a, r, c), m[base + c], v[base + c], coeffs);
+      detail::sparse_adam_apply(value, grad, m[base + c], v[base + c], coeffs);
       table[base + c] = store<S>(value, rounding.stochastic, words, base + c);
+    };
+    if (a.dim <= kRegisterRowWidth) {
+      T g[kPerLane] = {};
+      run_gradient_row(a, r, lane, g);
+#pragma unroll
+      for (int k = 0; k < kPerLane; ++k)
+        if (lane + k * kWarp < a.dim) apply(lane + k * kWarp, g[k]);
+    } else {
+      for (int64_t c = lane; c < a.dim; c += kWarp) apply(c, run_gradient(a, r, c));
     }
   }
 }

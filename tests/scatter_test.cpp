@@ -219,6 +219,15 @@ TEST(ScatterCuda, AtomicScatterAddMatchesCpuUpToSummationOrder) {
                      "index 9");
   EXPECT_EQ(ops::scatter_add(src, Tensor::from_vector<int64_t>({0, 3, 0}).to(gpu), 4).to(Device::cpu()).to_vector<float>(),
             (std::vector<float>{2, 2, 0, 0, 0, 0, 1, 1}));
+  // In place, a bad id leaves the destination as it was, as on the CPU (it may be a live gradient).
+  for (const Device device : {Device::cpu(), gpu}) {
+    Tensor dst = Tensor::full({4, 2}, 5.0, DType::f32, device);
+    EXPECT_MESSAGE_HAS(testing::error_message([&] {
+                         ops::scatter_add_(dst, src.to(device), Tensor::from_vector<int64_t>({0, 9, 1}).to(device));
+                       }),
+                       "index 9");
+    EXPECT_EQ(dst.to(Device::cpu()).to_vector<float>(), std::vector<float>(8, 5.0f)) << device.str();
+  }
 }
 
 }  // namespace

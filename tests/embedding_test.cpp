@@ -346,5 +346,34 @@ TEST(EmbeddingCuda, SparseTableOnTheDeviceGetsRows) {
   EXPECT_EQ(table.sparse_grad()[0].rows.to(Device::cpu()).to_vector<float>(), expected);
 }
 
+TEST(EmbeddingCuda, BadOffsetsAreNamedAsOnTheCpu) {
+  AISLE_SKIP_WITHOUT_CUDA();
+  const Device g = testing::gpu();
+  const Tensor table = Tensor::zeros({5, 3});
+  const Tensor ids = Tensor::from_vector<int64_t>({0, 1, 2, 4});
+  // Checked on the device there, named from a host copy: the same messages, for every rule, both
+  // offset dtypes, and every op that takes offsets.
+  for (const std::vector<int64_t>& off : {std::vector<int64_t>{1, 2, 4}, std::vector<int64_t>{0, 3, 2, 4},
+                                          std::vector<int64_t>{0, 2, 3}, std::vector<int64_t>{0, 2, 5}})
+    for (const DType dtype : {DType::i64, DType::i32}) {
+      const Tensor offsets = Tensor::from_vector(off).to(dtype);
+      const Tensor dy = Tensor::zeros({static_cast<int64_t>(off.size()) - 1, 3});
+      const auto both = [&](const std::function<void(Device)>& call) {
+        const std::string cpu = testing::error_message([&] { call(Device::cpu()); });
+        EXPECT_FALSE(cpu.empty());
+        EXPECT_EQ(testing::error_message([&] { call(g); }), cpu) << offsets.describe();
+      };
+      both([&](Device d) { ops::embedding_bag(table.to(d), ids.to(d), offsets.to(d), BagMode::sum); });
+      both([&](Device d) { ops::embedding_bag_backward(ids.to(d), offsets.to(d), dy.to(d), BagMode::mean); });
+      both([&](Device d) { ops::embedding_bag_weights_backward(table.to(d), ids.to(d), offsets.to(d), dy.to(d)); });
+      both([&](Device d) { ops::segment_sum(Tensor::zeros({4, 2}).to(d), offsets.to(d)); });
+    }
+  // Good offsets of either dtype pass, and nothing sticks after an error.
+  const Tensor good = Tensor::from_vector<int32_t>({0, 1, 1, 4});
+  EXPECT_TRUE(all_close(ops::embedding_bag(table.to(g), ids.to(g), good.to(g), BagMode::sum),
+                        ops::embedding_bag(table, ids, good, BagMode::sum), 0, 0));
+  EXPECT_EQ(ops::segment_sum_backward(Tensor::ones({3, 2}, DType::f32, g), good.to(g)).shape(), (Shape{4, 2}));
+}
+
 }  // namespace
 }  // namespace aisle

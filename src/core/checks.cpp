@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "cuda/offsets_check.hpp"
 #include "src/core/dispatch.hpp"
 #include "src/core/parallel.hpp"
 
@@ -96,19 +97,44 @@ void check_index_range_host(const char* op, const Tensor& index, int64_t bound) 
   });
 }
 
-std::vector<int64_t> checked_offsets(const char* op, const Tensor& offsets, int64_t total) {
-  check_index(op, "offsets", offsets);
-  AISLE_CHECK(offsets.dim() == 1 && offsets.numel() >= 1, op,
-              ": offsets must be 1-D with B+1 entries (B bags), got ", offsets.describe());
-  const Tensor host = offsets.to(DType::i64).to(Device::cpu());
-  std::vector<int64_t> off = host.to_vector<int64_t>();
+namespace {
+
+// Throws for the first rule the offsets break, naming the entry.
+void check_offsets_host(const char* op, const std::vector<int64_t>& off, int64_t total) {
   AISLE_CHECK(off.front() == 0, op, ": offsets must start at 0, got ", off.front());
   AISLE_CHECK(total < 0 || off.back() == total, op, ": the last offset must equal the number of rows/ids (",
               total, "), got ", off.back());
   for (size_t b = 1; b < off.size(); ++b)
     AISLE_CHECK(off[b - 1] <= off[b], op, ": offsets must be non-decreasing, but offsets[", b - 1,
                 "] = ", off[b - 1], " > offsets[", b, "] = ", off[b]);
-  return off;
+}
+
+std::vector<int64_t> host_offsets(const Tensor& offsets) {
+  return offsets.to(DType::i64).to(Device::cpu()).to_vector<int64_t>();
+}
+
+}  // namespace
+
+CheckedOffsets checked_offsets(const char* op, const Tensor& offsets, int64_t total) {
+  check_index(op, "offsets", offsets);
+  AISLE_CHECK(offsets.dim() == 1 && offsets.numel() >= 1, op,
+              ": offsets must be 1-D with B+1 entries (B bags), got ", offsets.describe());
+  CheckedOffsets out;
+  out.segments = offsets.numel() - 1;
+  if (offsets.is_cuda()) {
+    cuda::OffsetsScan scan;
+    AISLE_CUDA_ONLY(op, scan = cuda::scan_offsets(offsets, total));
+    if (!scan.ok) {
+      check_offsets_host(op, host_offsets(offsets), total);
+      AISLE_FAIL(op, ": the device found a broken rule in offsets ", offsets.describe(), " that the host check did not");
+    }
+    out.last = scan.last;
+    return out;
+  }
+  out.host = host_offsets(offsets);
+  check_offsets_host(op, out.host, total);
+  out.last = out.host.back();
+  return out;
 }
 
 }  // namespace aisle::detail

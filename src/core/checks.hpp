@@ -28,8 +28,15 @@ namespace aisle::detail {
 // Throws aisle::Error naming `op` and the first index outside [0, bound). Host tensors only.
 void check_index_range_host(const char* op, const Tensor& index, int64_t bound);
 
-// Validates CSR-style offsets (B+1 non-decreasing entries from 0 to `total`) and returns them on
-// the host (`total` < 0: any end). CUDA offsets are copied back (a small synchronous transfer) so errors are exact.
-std::vector<int64_t> checked_offsets(const char* op, const Tensor& offsets, int64_t total);
+// CSR-style offsets, validated: B + 1 non-decreasing entries from 0 to `total` (`total` < 0: any
+// end). CPU offsets come back whole in `host`; CUDA offsets are checked on the device, which reads
+// back two numbers instead of B + 1 (`host` stays empty), and copied to the host only to name a
+// bad entry, so both devices throw the same message.
+struct CheckedOffsets {
+  int64_t segments = 0;       // B
+  int64_t last = 0;           // offsets[B]
+  std::vector<int64_t> host;  // every entry, for CPU offsets only
+};
+CheckedOffsets checked_offsets(const char* op, const Tensor& offsets, int64_t total);
 
 }  // namespace aisle::detail

@@ -27,9 +27,8 @@ Tensor embedding_bag(const Tensor& table, const Tensor& ids, const Tensor& offse
                      const Tensor& per_sample_weights) {
   const char* op = "embedding_bag";
   detail::check_table(op, "table", table);
-  const std::vector<int64_t> off = detail::checked_bags(op, ids, offsets, "table", table);
+  const int64_t bags = detail::checked_bags(op, ids, offsets, "table", table).segments;
   detail::check_bag_weights(op, per_sample_weights, ids, mode, "table", table);
-  const int64_t bags = static_cast<int64_t>(off.size()) - 1;
   Tensor out = Tensor::empty({bags, table.size(1)}, detail::compute_dtype(table.dtype()), table.device());
   detail::segment_gather_sum(op, {offsets.to(DType::i64), ids, per_sample_weights}, table, mode == BagMode::mean,
                              out);
@@ -40,8 +39,8 @@ SparseRows embedding_bag_backward(const Tensor& ids, const Tensor& offsets, cons
                                   BagMode mode, const Tensor& per_sample_weights) {
   const char* op = "embedding_bag_backward";
   detail::check_float(op, "dy", dy);
-  const std::vector<int64_t> off = detail::checked_bags(op, ids, offsets, "dy", dy);
-  const int64_t bags = static_cast<int64_t>(off.size()) - 1, n = ids.numel();
+  const detail::CheckedOffsets checked = detail::checked_bags(op, ids, offsets, "dy", dy);
+  const int64_t bags = checked.segments, n = ids.numel();
   detail::check_bag_dy(op, dy, bags);
   detail::check_bag_weights(op, per_sample_weights, ids, mode, "dy", dy);
   const int64_t dim = dy.size(1);
@@ -52,6 +51,7 @@ SparseRows embedding_bag_backward(const Tensor& ids, const Tensor& offsets, cons
     return grad;
   }
   const bool mean = mode == BagMode::mean;
+  const std::vector<int64_t>& off = checked.host;
   detail::dispatch_float(dy.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const T* pd = dy.data<T>();
@@ -79,8 +79,8 @@ Tensor embedding_bag_weights_backward(const Tensor& table, const Tensor& ids, co
   detail::check_float(op, "dy", dy);
   detail::check_compute_dtype(op, "dy", dy, "table", table);
   detail::check_same_device(op, "table", table, "dy", dy);
-  const std::vector<int64_t> off = detail::checked_bags(op, ids, offsets, "table", table);
-  const int64_t bags = static_cast<int64_t>(off.size()) - 1, n = ids.numel(), dim = table.size(1);
+  const int64_t bags = detail::checked_bags(op, ids, offsets, "table", table).segments;
+  const int64_t n = ids.numel(), dim = table.size(1);
   detail::check_bag_dy(op, dy, bags);
   AISLE_CHECK(dy.size(1) == dim, op, ": dy ", dy.describe(), " and table ", table.describe(),
               " have different embedding widths");

@@ -11,7 +11,7 @@
 namespace aisle::detail {
 
 // Validates ids and offsets (on the device of `ref`) and returns the offsets on the host.
-inline std::vector<int64_t> checked_bags(const char* op, const Tensor& ids, const Tensor& offsets,
+inline CheckedOffsets checked_bags(const char* op, const Tensor& ids, const Tensor& offsets,
                                          const char* ref_name, const Tensor& ref) {
   check_index(op, "ids", ids);
   AISLE_CHECK(ids.dim() == 1, op, ": ids must be 1-D (all bags concatenated), got ", ids.describe());

@@ -25,20 +25,21 @@ namespace aisle::ops {
 namespace {
 
 // Every check of a fused step, ids against the table's rows included; returns the offsets on the
-// host. Runs before anything is written.
+// host for a CPU table (CUDA checks them on the device and returns none). Runs before anything is
+// written.
 std::vector<int64_t> checked_step(const char* op, const Tensor& table, const BagGradient& g) {
   detail::check_table(op, "table", table);
   detail::check_defined(op, "dy", g.dy);
   detail::check_compute_dtype(op, "dy", g.dy, "table", table);
   detail::check_same_device(op, "table", table, "dy", g.dy);
-  std::vector<int64_t> off = detail::checked_bags(op, g.ids, g.offsets, "table", table);
-  detail::check_bag_dy(op, g.dy, static_cast<int64_t>(off.size()) - 1);
+  detail::CheckedOffsets off = detail::checked_bags(op, g.ids, g.offsets, "table", table);
+  detail::check_bag_dy(op, g.dy, off.segments);
   AISLE_CHECK(g.dy.size(1) == table.size(1), op, ": dy ", g.dy.describe(), " and table ", table.describe(),
               " have different embedding widths");
   detail::check_bag_weights(op, g.per_sample_weights, g.ids, g.mode, "table", table);
   // CUDA checks the range on the device, while sorting, before its update kernel runs.
   if (!table.is_cuda() && g.ids.numel() > 0) detail::check_index_range_host(op, g.ids, table.size(0));
-  return off;
+  return std::move(off.host);
 }
 
 void check_state(const char* op, const char* name, const Tensor& state, const Tensor& table, const Shape& shape) {

@@ -169,8 +169,9 @@ Tensor segment_sum(const Tensor& src, const Tensor& offsets) {
   detail::check_float("segment_sum", "src", src);
   detail::check_same_device("segment_sum", "src", src, "offsets", offsets);
   AISLE_CHECK(src.dim() >= 1, "segment_sum: src must have at least one axis, got ", src.describe());
-  const std::vector<int64_t> off = detail::checked_offsets("segment_sum", offsets, src.size(0));
-  const int64_t segments = static_cast<int64_t>(off.size()) - 1;
+  const detail::CheckedOffsets checked = detail::checked_offsets("segment_sum", offsets, src.size(0));
+  const int64_t segments = checked.segments;
+  const std::vector<int64_t>& off = checked.host;  // CPU offsets only
   const int64_t row = row_elems_of(src);
   Tensor out = Tensor::empty(row_shape_with(segments, src), src.dtype(), src.device());
   if (out.numel() == 0) return out;
@@ -200,8 +201,9 @@ Tensor segment_sum_backward(const Tensor& dy, const Tensor& offsets) {
   AISLE_CHECK(dy.dim() >= 1 && offsets.dim() == 1 && offsets.numel() == dy.size(0) + 1,
               "segment_sum_backward: dy ", dy.describe(), " needs offsets with one more entry, got ",
               offsets.describe());
-  const std::vector<int64_t> off = detail::checked_offsets("segment_sum_backward", offsets, -1);
-  const int64_t total = off.back();
+  const detail::CheckedOffsets checked = detail::checked_offsets("segment_sum_backward", offsets, -1);
+  const int64_t total = checked.last;
+  const std::vector<int64_t>& off = checked.host;  // CPU offsets only
   const int64_t row = row_elems_of(dy);
   Tensor out = Tensor::empty(row_shape_with(total, dy), dy.dtype(), dy.device());
   if (out.numel() == 0) return out;

@@ -543,7 +543,7 @@ TEST(SpmmCuda, MatchesCpu) {
   }
 }
 
-TEST(SpmmCuda, FusedPropagationMatchesCpuBitForBit) {
+TEST(SpmmCuda, FusedPropagationAndItsBatchRowsMatchCpuBitForBit) {
   AISLE_SKIP_WITHOUT_CUDA();
   const Device g = testing::gpu();
   Generator gen(testing::fresh_seed());
@@ -565,6 +565,22 @@ TEST(SpmmCuda, FusedPropagationMatchesCpuBitForBit) {
     EXPECT_TRUE(all_close(y_gpu, y_cpu, 0, 0)) << "d " << d;
     EXPECT_TRUE(all_close(total_gpu, total_cpu, 0, 0)) << "d " << d;
   }
+  // The batch-rows path, its sub-matrices built on the device, for rows ascending (as ops::unique
+  // gives them; the hub and the empty rows at the end included), then shuffled with repeats.
+  const Tensor ascending = Tensor::from_vector<int64_t>({0, 3, 4, 17, 40, 41, 166, 398, 399});
+  const Tensor shuffled = Tensor::from_vector<int64_t>({41, 0, 17, 41, 399, 3, 0});
+  for (const Tensor& rows : {ascending, shuffled})
+    for (int64_t d : {45, 64})
+      for (int64_t layers : {1, 3}) {
+        const Tensor x = random_tensor({400, d}, gen, DType::f32);
+        // The device's rows path sums exactly as the CPU's: same value and gradient, bit for bit.
+        EXPECT_TRUE(cuda_matches_cpu(
+            [&](const std::vector<Var>& v) {
+              return propagate_mean_rows(op_for(v[0].device()), v[0], layers, rows.to(v[0].device()));
+            },
+            {x}, 0, 0))
+            << "d " << d << " layers " << layers << " rows " << rows.numel();
+      }
 }
 
 // Every array of two transposes, dtypes included, exactly.
@@ -661,31 +677,6 @@ TEST(SpmmCuda, StructureErrorsNameTheEntryAsOnTheCpu) {
   // Nothing sticks: the next valid call succeeds.
   EXPECT_EQ(ops::csr_select_rows(on(a, g), Tensor::from_vector<int64_t>({1, 0}).to(g)).nnz(), 3);
   EXPECT_EQ(ops::csr_transpose(on(a, g)).t.nnz(), 3);
-}
-
-TEST(SpmmCuda, PropagateMeanRowsMatchesCpuBitForBit) {
-  AISLE_SKIP_WITHOUT_CUDA();
-  const Device g = testing::gpu();
-  Generator gen(testing::fresh_seed());
-  const ops::Csr a = square_graph_with_hub(400, 5000, gen);
-  const SparseOperator op_cpu(a), op_gpu(on(a, g));
-  auto op_for = [&](Device d) -> const SparseOperator& { return d.is_cuda() ? op_gpu : op_cpu; };
-  // Ascending (as ops::unique gives them, the hub and the empty rows at the end included), then
-  // shuffled with repeats.
-  const Tensor ascending = Tensor::from_vector<int64_t>({0, 3, 4, 17, 40, 41, 166, 398, 399});
-  const Tensor shuffled = Tensor::from_vector<int64_t>({41, 0, 17, 41, 399, 3, 0});
-  for (const Tensor& rows : {ascending, shuffled})
-    for (int64_t d : {45, 64})
-      for (int64_t layers : {1, 3}) {
-        const Tensor x = random_tensor({400, d}, gen, DType::f32);
-        // The device's rows path sums exactly as the CPU's: same value and gradient, bit for bit.
-        EXPECT_TRUE(cuda_matches_cpu(
-            [&](const std::vector<Var>& v) {
-              return propagate_mean_rows(op_for(v[0].device()), v[0], layers, rows.to(v[0].device()));
-            },
-            {x}, 0, 0))
-            << "d " << d << " layers " << layers << " rows " << rows.numel();
-      }
 }
 
 }  // namespace

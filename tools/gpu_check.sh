@@ -43,6 +43,9 @@
 #                                      25) in the background; `wait` prints its curve after up to
 #                                      SECONDS, into $OUT/quality.txt too. Start it first in a
 #                                      lease and keep timed stages until it ends: it shares the GPU.
+#                                      Beside it runs the PyTorch reference implementation
+#                                      (peers/torch_lightgcn_quality.py, RUNDIR.peer.jsonl), so the
+#                                      two curves meet at the same epochs.
 #   DIR/gpu_check.sh agenda start|wait RESULTS [SECONDS]
 #                                      on the GPU machine: all of the above in one background job
 #                                      (quality run; tests; sanitizers on the never-run suites;
@@ -302,6 +305,17 @@ PY
           --set data.input="$here/data/gowalla/train.txt.xz" --set data.test="$here/data/gowalla/test.txt.xz" \
           --set train.checkpoint_every=10 --set eval.every=25 "${extra[@]}" --run-dir "$rd" "${resume[@]}" --quiet
         echo "quality run started in $rd (pid $(cat "$rd.pid")${resume:+, resumed})"
+        # Beside it, the PyTorch implementation of the reference code (tools/bench/peers/
+        # torch_lightgcn_quality.py: same model, sampling and metrics; it matched Aisle within ~1% over
+        # epochs 1-5 on the CPU), so the two curves can be compared at the same epochs on one GPU. It
+        # cannot resume: each session's peer starts from epoch 0. Off with GPU_CHECK_QUALITY_PEER=0
+        # and in dry runs; the agenda stops it before timing anything.
+        if [[ ${GPU_CHECK_QUALITY_PEER:-1} == 1 && -z ${GPU_CHECK_QUALITY_SET:-} ]] && ! alive "$rd.peer.pid" &&
+          python3 -c 'import torch' 2>/dev/null; then
+          launch "$rd.peer.pid" "$rd.peer.jsonl" python3 tools/bench/peers/torch_lightgcn_quality.py cuda \
+            "$here/data/gowalla/train.txt.xz" "$here/data/gowalla/test.txt.xz" --epochs 1000 --eval-every 25
+          echo "PyTorch reference run started: $rd.peer.jsonl (pid $(cat "$rd.peer.pid"))"
+        fi
         ;;
       wait)
         follow "$rd.pid" "${4:-0}"
@@ -309,6 +323,11 @@ PY
         tail -n 3 "$rd.log" 2>/dev/null
         python3 tools/bench/quality_curve.py "$rd" | tee ${OUT:+"$OUT/quality.txt"}
         [[ -n ${OUT:-} && -f $rd/metrics.jsonl ]] && cp "$rd/metrics.jsonl" "$OUT/quality-metrics.jsonl"
+        if [[ -f $rd.peer.jsonl ]]; then
+          echo "PyTorch reference ($(alive "$rd.peer.pid" && echo running || echo stopped)):"
+          grep '^{' "$rd.peer.jsonl" | tail -n 4
+          [[ -n ${OUT:-} ]] && cp "$rd.peer.jsonl" "$OUT/quality-peer.jsonl"
+        fi
         ;;
       *) echo "gpu_check.sh quality: unknown action '$action' (start or wait)" >&2; exit 2 ;;
     esac
@@ -347,6 +366,7 @@ negative_sampler_test neighbor_sampler_test segment_reduce_test embedding_update
 layer_norm_test embedding_test mask_items_test spmm_test" "$me" run
         echo "== $(date -u +%H:%M:%S) waiting for the quality run (up to 20 min)"
         "$me" quality wait "$dir/quality-run" 1200 >"$dir/quality.out" 2>&1
+        alive "$dir/quality-run.peer.pid" && kill -- -"$(cat "$dir/quality-run.peer.pid")" 2>/dev/null  # timings next
         stage bench 600 env GPU_CHECK_TESTS=none "$me" run --bench --train
         for m in lightgcn ngcf graphsage; do stage "graph-$m" 480 "$me" graph "$m"; done
         stage scale-table 1200 "$me" scale "$dir/scale/work" table-data table

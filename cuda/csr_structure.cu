@@ -9,27 +9,13 @@
 
 #include "cuda/common.cuh"
 #include "cuda/csr_structure.hpp"
+#include "cuda/offsets_check.hpp"
 #include "cuda/segment_search.cuh"
 #include "src/core/dispatch.hpp"
 
 namespace aisle::cuda {
 
 namespace {
-
-// Sets *bad when row_ptr does not run from 0 to nnz without decreasing, or a column id lies outside
-// [0, cols). Every writer stores 1, so their races are benign.
-template <class C>
-__global__ void structure_kernel(const int64_t* row_ptr, const C* col, int64_t rows, int64_t cols, int64_t nnz,
-                                 int64_t* bad) {
-  AISLE_GRID_STRIDE(r, rows + 1) {
-    const int64_t p = row_ptr[r];
-    if ((r == 0 && p != 0) || (r == rows && p != nnz) || (r < rows && p > row_ptr[r + 1])) *bad = 1;
-  }
-  AISLE_GRID_STRIDE(j, nnz) {
-    const int64_t c = static_cast<int64_t>(col[j]);
-    if (c < 0 || c >= cols) *bad = 1;
-  }
-}
 
 // lengths[i] = the length of row rows[i]; a row id out of range sets *bad and counts 0, so the scan
 // and the copy that follow never read outside row_ptr.
@@ -79,21 +65,19 @@ __global__ void source_rows_kernel(const int64_t* row_ptr, int64_t rows, const i
   AISLE_GRID_STRIDE(k, nnz) t_col[k] = static_cast<T>(segment_of(row_ptr, rows, source[k]));
 }
 
-int64_t read_scalar(const Tensor& t, int64_t i) { return t.rows(i, i + 1).to(Device::cpu()).data<int64_t>()[0]; }
-
 }  // namespace
 
 bool csr_structure_ok(const ops::Csr& a) {
-  const Device dev = a.device();
   const int64_t nnz = a.col_idx.numel();
-  Tensor bad = Tensor::zeros({1}, DType::i64, dev);
+  // The row pointers are offsets of the entries, and the column ids are indices below cols: the two
+  // shared checks flag one status word, read back once.
+  Tensor status = Tensor::zeros({2}, DType::i64, a.device());
+  launch_scan_offsets(a.row_ptr, nnz, status.data<int64_t>());
   detail::dispatch_index(a.col_idx.dtype(), "csr_structure", [&](auto ctag) {
-    using C = decltype(ctag);
-    structure_kernel<C><<<grid_for(std::max(a.rows + 1, nnz)), kThreads, 0, stream_of(a.values)>>>(
-        a.row_ptr.data<int64_t>(), a.col_idx.data<C>(), a.rows, a.cols, nnz, bad.data<int64_t>());
+    find_bad_indices(a.col_idx.data<decltype(ctag)>(), nnz, a.cols, status.data<int64_t>(), stream_of(a.values));
   });
   check_launch("csr_structure");
-  return read_scalar(bad, 0) == 0;
+  return status.to(Device::cpu()).to_vector<int64_t>()[0] == 0;
 }
 
 std::optional<ops::Csr> csr_select_rows(const ops::Csr& a, const Tensor& rows) {

@@ -22,15 +22,18 @@ __global__ void scan_offsets_kernel(const I* offsets, int64_t n, int64_t total, 
 
 }  // namespace
 
-OffsetsScan scan_offsets(const Tensor& offsets, int64_t total) {
+void launch_scan_offsets(const Tensor& offsets, int64_t total, int64_t* status) {
   const int64_t n = offsets.numel();
-  Tensor status = Tensor::zeros({2}, DType::i64, offsets.device());
   detail::dispatch_index(offsets.dtype(), "scan_offsets", [&](auto itag) {
     using I = decltype(itag);
-    scan_offsets_kernel<I><<<grid_for(n), kThreads, 0, stream_of(offsets)>>>(offsets.data<I>(), n, total,
-                                                                             status.data<int64_t>());
+    scan_offsets_kernel<I><<<grid_for(n), kThreads, 0, stream_of(offsets)>>>(offsets.data<I>(), n, total, status);
   });
   check_launch("scan_offsets");
+}
+
+OffsetsScan scan_offsets(const Tensor& offsets, int64_t total) {
+  Tensor status = Tensor::zeros({2}, DType::i64, offsets.device());
+  launch_scan_offsets(offsets, total, status.data<int64_t>());
   const std::vector<int64_t> s = status.to(Device::cpu()).to_vector<int64_t>();
   return OffsetsScan{s[0] == 0, s[1]};
 }

@@ -16,4 +16,9 @@ struct OffsetsScan {
 // offsets: i32 or i64, 1-D with at least one entry, on a CUDA device.
 OffsetsScan scan_offsets(const Tensor& offsets, int64_t total);
 
+// The same check queued on offsets' stream without waiting: sets status[0] to 1 when a rule is
+// broken (any other writer of status[0] must only set it non-zero too) and status[1] to the last
+// offset. For checks that read back several results at once (csr_structure_ok).
+void launch_scan_offsets(const Tensor& offsets, int64_t total, int64_t* status);
+
 }  // namespace aisle::cuda
